@@ -1,0 +1,131 @@
+"""Configuration per environment.
+
+Development and testing run with no outside services. Production takes every setting from the
+environment and refuses to start on a value that would silently weaken a protection: the failure
+is a clear message at boot, not a quiet downgrade discovered after an incident.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+
+class ConfigError(RuntimeError):
+    """Raised by ``ProductionConfig`` when the environment holds unsafe or missing values."""
+
+
+# An exact origin: scheme, host, optional port; no path, no wildcard, no regex metacharacters.
+# flask-cors compares such strings literally (case-insensitively); anything with `*\]?$^[]()`
+# would be compiled as a regex and matched with re.match, i.e. as a prefix.
+_EXACT_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?")
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+
+
+class Config:
+    SECRET_KEY: str | None = None
+    TRUSTED_PROXY_COUNT = 0  # reverse proxies in front of the app that append X-Forwarded-For
+    CORS_ORIGINS: list[str] = []
+
+    # Flask-Limiter (see middleware/rate_limiting.py for why each value is what it is).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"  # exact over any window: no 2x burst at a fixed-window edge
+    RATELIMIT_DEFAULT = "300 per minute"
+    RATELIMIT_KEY_PREFIX = "reference-api"  # several apps can share one Redis without sharing counters
+    RATELIMIT_HEADERS_ENABLED = False  # headers are added to 429s only: each header set costs 2 Redis reads
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: same limits, per process (documented policy)
+    RATELIMIT_SWALLOW_ERRORS = True  # a storage error never turns into a 500
+    # redis-py 8 defaults: 5 s socket timeouts and 10 retries with backoff, so a hung Redis would
+    # stall every request for seconds. Fail fast instead and let the in-memory fallback take over.
+    RATELIMIT_STORAGE_OPTIONS = {
+        "socket_timeout": 0.25,
+        "socket_connect_timeout": 0.25,
+        "retry": Retry(NoBackoff(), 0),
+    }
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    SECRET_KEY = "dev-only-secret-key"  # noqa: S105 - never used outside development
+    CORS_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"]
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key"  # noqa: S105
+    CORS_ORIGINS = ["https://app.example.com"]
+
+
+class ProductionConfig(Config):
+    """Reads the environment when instantiated (not at import), then validates it.
+
+    Required: ``SECRET_KEY``, ``RATELIMIT_STORAGE_URI`` (a redis:// or rediss:// URL),
+    ``CORS_ORIGINS`` (comma-separated exact origins). Optional: ``TRUSTED_PROXY_COUNT`` (default 0),
+    ``RATELIMIT_DEFAULT``.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        self.SECRET_KEY = env.get("SECRET_KEY", "")
+        if len(self.SECRET_KEY) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "")
+        if not self.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://", "redis+unix://")):
+            problems.append(
+                "RATELIMIT_STORAGE_URI must be a redis:// or rediss:// URL: in-process memory storage "
+                f"gives every worker its own counters (got {self.RATELIMIT_STORAGE_URI or 'nothing'!r})"
+            )
+
+        self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        if not self.CORS_ORIGINS:
+            problems.append("CORS_ORIGINS must list the exact origins of the frontends, comma-separated")
+        for origin in self.CORS_ORIGINS:
+            problem = _origin_problem(origin)
+            if problem:
+                problems.append(f"CORS_ORIGINS entry {origin!r} {problem}")
+
+        raw_count = env.get("TRUSTED_PROXY_COUNT", "0").strip()
+        if not raw_count.isdigit():
+            problems.append(f"TRUSTED_PROXY_COUNT must be a whole number >= 0 (got {raw_count!r})")
+        else:
+            self.TRUSTED_PROXY_COUNT = int(raw_count)
+
+        self.RATELIMIT_DEFAULT = env.get("RATELIMIT_DEFAULT", Config.RATELIMIT_DEFAULT)
+
+        if problems:
+            raise ConfigError(
+                "refusing to start with unsafe production settings:\n  - " + "\n  - ".join(problems)
+            )
+
+
+def _origin_problem(origin: str) -> str | None:
+    match = _EXACT_ORIGIN.fullmatch(origin)
+    if not match:
+        return "is not an exact origin like https://app.example.com (no wildcard, path or regex)"
+    scheme, host = match.group(1), match.group(2).lower()
+    if scheme == "http" and host not in _LOOPBACK_HOSTS:
+        return "must use https (plain http is accepted for loopback hosts only)"
+    return None
+
+
+config_by_name = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None) -> Config:
+    """The config object for ``name`` (default: ``$FLASK_CONFIG``, else development)."""
+    name = name or os.environ.get("FLASK_CONFIG", "development")
+    try:
+        return config_by_name[name]()
+    except KeyError:
+        raise ConfigError(f"unknown config {name!r}; choose one of {', '.join(config_by_name)}") from None

@@ -1,0 +1,28 @@
+"""Development server: `python serve_dev.py` (from this directory). Never use it in production.
+
+`flask run` would work too, but Werkzeug's server always sends `Server: Werkzeug/x Python/y`
+(BaseHTTPRequestHandler.send_response). This handler leaves that header out and skips Werkzeug's
+access line, which would log query strings; the app's own JSON line replaces it.
+"""
+
+import os
+
+from werkzeug.serving import WSGIRequestHandler
+
+from app import create_app
+
+
+class NoServerHeaderRequestHandler(WSGIRequestHandler):
+    def send_response(self, code, message=None):
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+
+if __name__ == "__main__":
+    app = create_app(os.environ.get("FLASK_CONFIG", "development"))
+    app.run(
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "5000")),
+        request_handler=NoServerHeaderRequestHandler,
+        use_reloader=False,
+    )
