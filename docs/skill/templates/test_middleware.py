@@ -1,0 +1,90 @@
+"""Middleware tests to copy into the target app's tests/ and adapt (see docs/skill/testing.md).
+
+Adapt: the import of ``create_app``, the config name, ALLOWED_ORIGIN (one of the testing config's
+CORS_ORIGINS), and the routes (LOGIN_PATH, its limit, a non-API path). Each test names the rule or
+pitfall it protects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from app import create_app
+
+ALLOWED_ORIGIN = "https://app.example.com"
+LOGIN_PATH, LOGIN_LIMIT = "/api/auth/login", 10
+API_PATH = "/api/health"
+NOT_API_PATH = "/apiary"  # shares the prefix; must get no CORS headers (CORS005)
+
+
+@pytest.fixture
+def app():
+    return create_app("testing")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_request_id_on_every_response_including_errors(client):  # LOG001, pitfall 7
+    for response in (client.get(API_PATH), client.get("/no-such-route")):
+        assert response.headers.get("X-Request-ID")
+
+
+def test_client_request_id_is_validated(client):  # LOG004, pitfall 6
+    assert client.get(API_PATH, headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    for bad in ("", "x" * 500, "a b", 'a"b', "\x1b[31m"):
+        echoed = client.get(API_PATH, headers={"X-Request-ID": bad}).headers["X-Request-ID"]
+        assert echoed != bad and echoed
+
+
+def test_one_completion_line_per_request(client, caplog):  # LOG002, LOG003
+    caplog.set_level(logging.INFO)
+    # The reference logs when the server closes the body (so streamed bodies are timed in full):
+    # close the test response to get the line.
+    client.get(API_PATH + "?token=secret", headers={"Authorization": "Bearer secret"}).close()
+    done = [r for r in caplog.records if getattr(r, "status", None) == 200]
+    assert len(done) == 1, caplog.records
+    assert done[0].path == API_PATH  # no query string: tokens travel there
+    assert {"method", "path", "status", "duration_ms", "request_id"} <= vars(done[0]).keys()
+    assert "secret" not in caplog.text and "secret" not in json.dumps(vars(done[0]), default=str)
+
+
+def test_security_headers_on_success_and_errors(client):  # HDR001, HDR002, HDR004
+    for response in (client.get(API_PATH), client.get("/no-such-route")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Content-Security-Policy" in response.headers
+        assert response.headers.get("X-XSS-Protection", "0") == "0"
+    secure = client.get(API_PATH, base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_cors_exact_origin_only_on_api(client):  # CORS001, CORS003, CORS005
+    ok = client.get(API_PATH, headers={"Origin": ALLOWED_ORIGIN})
+    assert ok.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    evil = client.get(API_PATH, headers={"Origin": ALLOWED_ORIGIN + ".evil.net"})
+    assert "Access-Control-Allow-Origin" not in evil.headers
+    other = client.get(NOT_API_PATH, headers={"Origin": ALLOWED_ORIGIN})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_preflight_is_cached_and_never_rate_limited(client):  # CORS004, pitfall 1
+    headers = {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"}
+    statuses = {client.options(LOGIN_PATH, headers=headers).status_code for _ in range(LOGIN_LIMIT * 3)}
+    assert statuses == {200}
+    assert client.options(LOGIN_PATH, headers=headers).headers["Access-Control-Max-Age"]
+
+
+def test_login_has_its_own_limit_and_a_readable_429(client):  # RATE002, pitfall 2
+    body = {"email": "nobody@example.com", "password": "wrong"}
+    statuses = [client.post(LOGIN_PATH, json=body).status_code for _ in range(LOGIN_LIMIT)]
+    assert 429 not in statuses
+    limited = client.post(LOGIN_PATH, json=body, headers={"Origin": ALLOWED_ORIGIN})
+    assert limited.status_code == 429
+    assert limited.is_json and int(limited.headers["Retry-After"]) > 0
+    exposed = limited.headers["Access-Control-Expose-Headers"]
+    assert "Retry-After" in exposed and "X-Request-ID" in exposed
