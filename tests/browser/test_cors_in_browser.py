@@ -24,6 +24,13 @@ def _log_lines(entries, method, path):
     return [e for e in entries if e["method"] == method and e["path"] == path]
 
 
+def _redis_keys(redis) -> list[str]:
+    """KEYS * through the raw RESP helper: an array of bulk strings."""
+    lines = redis.command("KEYS", "*").decode().split("\r\n")
+    assert lines[0].startswith("*"), lines
+    return lines[2:-1:2]
+
+
 def test_allowed_origin_reads_json_and_request_id(browser, api, allowed_frontend, fresh_limits):
     browser.open(allowed_frontend.page)
     assert browser.run("origin") == allowed_frontend.origin
@@ -93,6 +100,9 @@ def test_rate_limit_429_is_readable_and_preflights_spend_nothing(
         for i in range(20)
     ])
     assert {(r["fetched"], r.get("errorName")) for r in refused} == {(False, "TypeError")}
+    preflights_only = api.wait_for_requests(mark, 20)
+    assert len(_log_lines(preflights_only, "OPTIONS", LOGIN)) == 20
+    assert _redis_keys(api.redis) == []  # twenty preflights wrote no counter at all
 
     # 2. Fifteen login attempts, each with its own preflight.
     attempts = browser.run("sequence", [
@@ -120,3 +130,8 @@ def test_rate_limit_429_is_readable_and_preflights_spend_nothing(
     posts = _log_lines(entries, "POST", LOGIN)
     assert len(preflights) == 35 and {e["status"] for e in preflights} == {200}
     assert [e["status"] for e in posts] == statuses
+
+    # Redis holds one counter, the login limit's moving window, with exactly the 10 accepted hits.
+    (key,) = _redis_keys(api.redis)
+    assert key.endswith("/api.login/10/1/minute"), key
+    assert api.redis.command("LLEN", key) == b":10\r\n"
