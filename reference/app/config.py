@@ -65,7 +65,7 @@ class ProductionConfig(Config):
 
     Required: ``SECRET_KEY``, ``RATELIMIT_STORAGE_URI`` (a redis:// or rediss:// URL),
     ``CORS_ORIGINS`` (comma-separated exact origins). Optional: ``TRUSTED_PROXY_COUNT`` (default 0),
-    ``RATELIMIT_DEFAULT``.
+    ``RATELIMIT_DEFAULT``, ``RATELIMIT_KEY_PREFIX`` (one per app sharing a Redis).
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None):
@@ -98,6 +98,7 @@ class ProductionConfig(Config):
             self.TRUSTED_PROXY_COUNT = int(raw_count)
 
         self.RATELIMIT_DEFAULT = env.get("RATELIMIT_DEFAULT", Config.RATELIMIT_DEFAULT)
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", Config.RATELIMIT_KEY_PREFIX)
 
         if problems:
             raise ConfigError(

@@ -64,12 +64,11 @@ class ManagedProcess:
             fd, name = tempfile.mkstemp(prefix="server-", suffix=".log")
             os.close(fd)
             self.log_path = Path(name)
-        log = open(self.log_path, "wb")  # noqa: SIM115 - kept open for the child's lifetime
-        self.proc = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd,
-            start_new_session=True,  # its own process group, so stop() also reaches forked workers
-        )
-        log.close()
+        with open(self.log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd,
+                start_new_session=True,  # its own process group, so stop() also reaches forked workers
+            )
         return self
 
     @property

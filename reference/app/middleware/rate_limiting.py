@@ -10,6 +10,9 @@ Settings live in config.py (RATELIMIT_*). The reasons behind them:
   Flask-Limiter re-checks Redis with exponential backoff (1, 2, 4 ... 32 s) and shares limits
   again once it answers.
 - preflights are exempt (extensions.py); health checks are exempt (api.py).
+- Flask-Limiter keeps the key prefix, strategy and default limits of the FIRST app it is bound to
+  in a process (only the storage is rebuilt per init_app). One app per process, as under gunicorn,
+  is fine; tests that need different limiter settings need separate processes.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ def rate_limit_exceeded(error: RateLimitExceeded):
     if current is not None:
         try:
             reset_at = current.reset_at  # exact for the moving window; one more storage read
-            retry_after = max(1, reset_at - int(time.time()))
+            # Flask-Limiter rounds reset_at up by a second; never promise more than one window.
+            retry_after = min(limit.get_expiry(), max(1, reset_at - int(time.time())))
         except Exception:  # storage failed mid-request: the window length is a safe upper bound
             log.warning("rate-limit storage failed while answering a 429", exc_info=True)
     response = jsonify(

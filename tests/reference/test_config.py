@@ -1,0 +1,87 @@
+"""Production settings come from the environment and unsafe values stop the app from starting."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.servers import REFERENCE_DIR, reference_env
+
+SAFE = {
+    "SECRET_KEY": "s" * 40,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6399/0",
+    "CORS_ORIGINS": "https://app.example.com, https://admin.example.com",
+}
+
+
+def production(**overrides):
+    from app.config import ProductionConfig
+
+    env = {**SAFE, **overrides}
+    return ProductionConfig({k: v for k, v in env.items() if v is not None})
+
+
+def test_safe_environment_is_read():
+    config = production(TRUSTED_PROXY_COUNT="2", RATELIMIT_KEY_PREFIX="shop")
+    assert config.CORS_ORIGINS == ["https://app.example.com", "https://admin.example.com"]
+    assert config.TRUSTED_PROXY_COUNT == 2
+    assert config.RATELIMIT_STORAGE_URI.startswith("redis://")
+    assert config.RATELIMIT_KEY_PREFIX == "shop"
+
+
+def test_trusted_proxy_count_defaults_to_zero():
+    assert production().TRUSTED_PROXY_COUNT == 0
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
+    ({"RATELIMIT_STORAGE_URI": None}, "RATELIMIT_STORAGE_URI"),
+    ({"CORS_ORIGINS": "*"}, "not an exact origin"),
+    ({"CORS_ORIGINS": ""}, "CORS_ORIGINS must list"),
+    ({"CORS_ORIGINS": " , "}, "CORS_ORIGINS must list"),
+    ({"CORS_ORIGINS": r"https://.*\.example\.com"}, "not an exact origin"),
+    ({"CORS_ORIGINS": "https://app.example.com/path"}, "not an exact origin"),
+    ({"CORS_ORIGINS": "http://app.example.com"}, "must use https"),
+    ({"SECRET_KEY": None}, "SECRET_KEY"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
+    ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT"),
+])
+def test_unsafe_values_are_refused_with_a_clear_message(overrides, message):
+    from app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="refusing to start") as excinfo:
+        production(**overrides)
+    assert message in str(excinfo.value)
+
+
+def test_every_problem_is_reported_at_once():
+    from app.config import ConfigError
+
+    with pytest.raises(ConfigError) as excinfo:
+        production(SECRET_KEY=None, RATELIMIT_STORAGE_URI="memory://", CORS_ORIGINS="*")
+    text = str(excinfo.value)
+    assert "SECRET_KEY" in text and "RATELIMIT_STORAGE_URI" in text and "CORS_ORIGINS" in text
+
+
+def test_http_origin_is_accepted_on_loopback_only():
+    assert production(CORS_ORIGINS="http://127.0.0.1:5173").CORS_ORIGINS == ["http://127.0.0.1:5173"]
+
+
+def test_unknown_config_name_is_an_error():
+    from app import create_app
+    from app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown config"):
+        create_app("staging")
+
+
+def test_gunicorn_refuses_to_boot_on_unsafe_environment():
+    """A real gunicorn boot with memory storage and a wildcard origin exits non-zero, saying why."""
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(REFERENCE_DIR / "gunicorn.conf.py"),
+            "--bind", "127.0.0.1:0", "--workers", "1"]
+    env = reference_env(RATELIMIT_STORAGE_URI="memory://", CORS_ORIGINS="*")
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "refusing to start with unsafe production settings" in result.stderr
+    assert "RATELIMIT_STORAGE_URI" in result.stderr and "CORS_ORIGINS" in result.stderr

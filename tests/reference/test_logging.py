@@ -1,0 +1,134 @@
+"""Behaviour 8: exactly one JSON line per request (normal, early abort, 429, unhandled exception
+with TESTING on, streamed body), request_id on every record, and no secrets in the log."""
+
+import logging
+import time
+
+import pytest
+from flask import Response, stream_with_context
+
+from tests.reference.conftest import BAD_LOGIN, LOGIN, request_lines
+
+FIELDS = {"request_id", "method", "path", "status", "duration_ms", "remote_addr"}
+
+
+def test_one_line_with_every_field(client, logs):
+    response = client.get("/api/health?token=abc", environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    [line] = request_lines(logs())
+    assert FIELDS <= line.keys()
+    assert line["request_id"] == response.headers["X-Request-ID"]
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/api/health", 200)
+    assert line["remote_addr"] == "198.51.100.4"
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert line["level"] == "INFO" and line["message"] == "request completed"
+
+
+def test_early_abort_from_a_before_request_registered_first(app, logs):
+    """An auth check that returns 401 before any other hook: the seed's after_request logger
+    crashed here (g.start_time missing) and turned the 401 into a 500."""
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: ({"error": "unauthorized"}, 401))
+    response = app.test_client().get("/api/health")
+    assert response.status_code == 401
+    assert response.headers["X-Request-ID"]
+    [line] = request_lines(logs())
+    assert line["status"] == 401 and line["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_rate_limited_request_is_logged(client, logs):
+    for _ in range(10):
+        client.post(LOGIN, json=BAD_LOGIN)
+    logs()
+    response = client.post(LOGIN, json=BAD_LOGIN)
+    [line] = request_lines(logs())
+    assert response.status_code == 429 and line["status"] == 429
+
+
+def test_unhandled_exception_is_logged_with_testing_on(app, logs):
+    assert app.testing
+
+    @app.get("/api/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    with pytest.raises(RuntimeError):
+        app.test_client().get("/api/boom")
+    [line] = request_lines(logs())
+    assert line["status"] == 500 and line["level"] == "ERROR"
+    assert "RuntimeError: kaboom" in line["exc_info"]
+
+
+def test_unhandled_exception_in_production_mode(app, logs):
+    app.config["TESTING"] = False
+
+    @app.get("/api/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    response = app.test_client().get("/api/boom")
+    records = logs()
+    [line] = request_lines(records)
+    assert response.status_code == 500 and line["status"] == 500
+    flask_error = [r for r in records if r["message"].startswith("Exception on /api/boom")]
+    assert flask_error and flask_error[0]["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_streamed_body_duration_covers_the_body(app, logs):
+    pause = 0.2
+
+    @app.get("/api/stream")
+    def stream():
+        def chunks():
+            yield "first\n"
+            time.sleep(pause)  # the app is slow to produce the rest of the body
+            yield "second\n"
+        return Response(stream_with_context(chunks()), mimetype="text/plain")
+
+    response = app.test_client().get("/api/stream", buffered=False)
+    assert request_lines(logs()) == []  # not logged before the body is sent
+    assert response.get_data() == b"first\nsecond\n"
+    response.close()
+    [line] = request_lines(logs())
+    assert line["status"] == 200 and line["duration_ms"] >= pause * 1000
+
+
+def test_every_record_during_a_request_carries_the_request_id(app, logs):
+    @app.get("/api/work")
+    def work():
+        logging.getLogger("myapp.orders").warning("order %s looked odd", 42)
+        return {"ok": True}
+
+    response = app.test_client().get("/api/work")
+    records = logs()
+    [view_record] = [r for r in records if r["logger"] == "myapp.orders"]
+    assert view_record["request_id"] == response.headers["X-Request-ID"]
+    assert view_record["message"] == "order 42 looked odd"
+    logging.getLogger("myapp.orders").warning("outside any request")
+    [outside] = logs()
+    assert "request_id" not in outside
+
+
+def test_secrets_never_reach_the_log(app, logs):
+    app.config["TESTING"] = False
+
+    @app.post("/api/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    secret_headers = {"Authorization": "Bearer auth-header-secret", "Cookie": "session=cookie-secret"}
+    client = app.test_client()
+    client.post(LOGIN + "?token=query-secret", json={"email": "a@example.com", "password": "pw-secret-1"},
+                headers=secret_headers)
+    client.post("/api/boom?api_key=query-secret", data="password=pw-secret-1", headers=secret_headers)
+    for _ in range(10):
+        client.post(LOGIN + "?token=query-secret", json={"email": "a@example.com", "password": "pw-secret-1"})
+    text = repr(logs())
+    for secret in ("auth-header-secret", "cookie-secret", "query-secret", "pw-secret-1", "token="):
+        assert secret not in text
+
+
+def test_log_lines_are_single_json_lines_even_for_hostile_paths(client, capsys):
+    capsys.readouterr()
+    client.get("/api/%0Afake%1B%C2%85line")
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line]
+    assert len(lines) == 1 and "\x1b" not in err and "\x85" not in err
