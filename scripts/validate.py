@@ -1,0 +1,16 @@
+#!/usr/bin/env python3
+"""Static checker of a Flask repository's middleware practices. Run ``validate.py --help``.
+
+Thin entry point: the code lives in the ``validator`` package next to this file, so the script keeps
+working wherever the skill bundle is copied (e.g. ``~/.claude/skills/managing-flask-middleware/``).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from validator.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Command line: ``python scripts/validate.py [PATH ...]``. See ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+
+from . import __version__, discovery
+from .config import Config, UsageError, discover_config, load_config_file
+from .findings import SEVERITIES, at_or_above, sort_key
+from .model import build_model
+from .report import FORMATTERS, summarize
+from .rules import all_rules, run_rules
+from .suppressions import apply as apply_suppressions
+from .suppressions import codes_match
+
+DOCS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "rules")
+
+DESCRIPTION = """\
+Statically check a Flask repository's middleware: CORS, rate limiting, security headers, request
+logging/request IDs, app-factory wiring and vulnerable pins. Reads source and config text only; never
+imports or runs the target's code. Needs Python >= 3.9 (PyYAML only to read a config file)."""
+
+EPILOG = """\
+rules (--list-rules for the table, --explain CODE for the full page):
+{rules}
+
+exit status:
+  0  no finding at or above --fail-on (default: warning)
+  1  findings at or above --fail-on
+  2  usage error, bad config file, missing/unreadable path
+
+config file: .flask-middleware.yml (or .yaml) at the scanned root, or --config FILE:
+  select: [CORS, RATE001]          # only these codes/prefixes
+  ignore: [LOG001]
+  per-path-ignores: {{"legacy/*.py": [APP001]}}
+  auth-route-patterns: ["^/api/v1/keys"]   # extra regexes for authentication routes
+  rate-limit-decorators: [my_throttle]     # custom decorators that count as rate limits
+  production-config: [LiveConfig, "deploy/settings_*.py"]
+  exclude: ["examples/**"]
+
+suppress one line: `# fmw: ignore[CORS004]`, `# fmw: ignore` (all), or `# noqa: CORS004`.
+excluded by default: tests/, test_*.py, *_test.py, conftest.py, migrations/, virtualenvs (.venv, venv,
+any dir with pyvenv.cfg), site-packages, node_modules, .git, build, dist, vendor, third_party, .tox, .nox;
+files over 2 MB (reported as PARSE001).
+
+examples:
+  python scripts/validate.py                      # the current directory
+  python scripts/validate.py --format github .    # GitHub Actions annotations
+  python scripts/validate.py --format sarif . > results.sarif
+  python scripts/validate.py --select CORS,RATE --fail-on error src/
+  python scripts/validate.py --explain CORS005
+Docs: docs/validator.md and docs/rules/<CODE>.md."""
+
+
+def _codes(values) -> list[str]:
+    out = []
+    for v in values or []:
+        out.extend(c.strip().upper() for c in v.split(",") if c.strip())
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    rules = all_rules()
+    table = "\n".join(f"  {r.code:<8} {r.severity:<7} {r.summary}" for r in rules.values())
+    p = argparse.ArgumentParser(
+        prog="validate.py", description=DESCRIPTION, epilog=EPILOG.format(rules=table),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("paths", nargs="*", metavar="PATH", help="repositories, directories or files (default: .)")
+    p.add_argument("--format", choices=sorted(FORMATTERS), default="text",
+                   help="text (default): path:line:col: RULE message + hint; json; sarif (2.1.0); "
+                        "github (workflow-command annotations)")
+    p.add_argument("--select", action="append", metavar="CODES",
+                   help="only these rule codes or prefixes, comma-separated (e.g. CORS,RATE001)")
+    p.add_argument("--ignore", action="append", metavar="CODES", help="skip these rule codes or prefixes")
+    p.add_argument("--fail-on", choices=SEVERITIES, default="warning",
+                   help="lowest severity that makes the exit status 1 (default: warning)")
+    p.add_argument("--config", metavar="FILE", help="YAML config file (default: .flask-middleware.y(a)ml at the "
+                                                    "scanned root)")
+    p.add_argument("--list-rules", action="store_true", help="print the rules with severity and summary")
+    p.add_argument("--explain", metavar="RULE", help="print the documentation page of a rule")
+    p.add_argument("--full-parse", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def explain(code: str) -> int:
+    rules = all_rules()
+    code = code.strip().upper()
+    if code not in rules:
+        raise UsageError(f"unknown rule {code!r}; known: {', '.join(rules)}")
+    path = os.path.join(DOCS_DIR, f"{code}.md")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as fh:
+            sys.stdout.write(fh.read())
+    else:
+        r = rules[code]
+        sys.stdout.write(f"# {code} ({r.severity})\n\n{r.summary}\n\nFix: {r.fix}\n")
+    return 0
+
+
+def list_rules() -> int:
+    for r in all_rules().values():
+        print(f"{r.code:<8} {r.severity:<7} {r.summary}")
+    return 0
+
+
+def scan(path: str, args, cli_select, cli_ignore):
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file or directory")
+    if os.path.isdir(path):
+        root, files = path, None
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise UsageError(f"{path}: directory is not readable")
+    else:
+        root = os.path.dirname(path) or "."
+        files = discovery.single_file(path)
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{path}: file is not readable")
+    cfg_path = args.config or discover_config(root)
+    cfg = load_config_file(cfg_path) if cfg_path else Config()
+    select = cli_select or cfg.select
+    ignore = list(cfg.ignore) + list(cli_ignore)
+    known = all_rules()
+    for code in list(select) + list(ignore):
+        if not any(k.startswith(code) for k in known):
+            raise UsageError(f"unknown rule code or prefix {code!r} (see --list-rules)")
+
+    def enabled(code):
+        return (not select or codes_match(code, select)) and not codes_match(code, ignore)
+
+    project = build_model(root, cfg, files, lazy=not args.full_parse)
+    findings = run_rules(project, enabled)
+    lines_by_path = {m.rel: m.lines for m in project.modules}
+
+    def read_line(rel, lineno):
+        lines = lines_by_path.get(rel)
+        if lines is None:
+            try:
+                with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as fh:
+                    lines = fh.read(discovery.MAX_BYTES).splitlines()
+            except OSError:
+                lines = []
+            lines_by_path[rel] = lines
+        return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+
+    findings = apply_suppressions(findings, read_line, cfg.per_path_ignores)
+    notes = []
+    if not project.is_flask:
+        notes.append(f"{path}: no module imports flask; no Flask rules were applied")
+    nfiles = len(project.modules) + len(project.parse_problems)
+    return root, findings, nfiles, notes
+
+
+def main(argv=None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.list_rules:
+            return list_rules()
+        if args.explain:
+            return explain(args.explain)
+        cli_select, cli_ignore = _codes(args.select), _codes(args.ignore)
+        all_findings, shown, notes, nfiles = [], [], [], 0
+        paths = args.paths or ["."]
+        for path in paths:
+            root, findings, n, path_notes = scan(path, args, cli_select, cli_ignore)
+            nfiles += n
+            notes.extend(path_notes)
+            findings.sort(key=sort_key)
+            all_findings.extend(findings)
+            if args.format == "json":
+                shown.extend(findings)
+            else:
+                # text/github/sarif locate files from the current directory
+                prefix = "" if os.path.normpath(root) == "." else os.path.normpath(root)
+                for f in findings:
+                    shown.append(f.__class__(f.rule, f.severity,
+                                             (prefix + "/" + f.path if prefix else f.path).replace(os.sep, "/"),
+                                             f.line, f.column, f.message, f.hint))
+        summary = summarize(shown, nfiles, notes)
+        if args.format == "json":
+            summary["roots"] = [os.path.normpath(p) for p in paths]
+        for note in notes if args.format != "text" else []:
+            print(f"validate.py: note: {note}", file=sys.stderr)
+        out = FORMATTERS[args.format](shown, summary, all_rules())
+        sys.stdout.write(out)
+        sys.stdout.flush()
+        return 1 if at_or_above(all_findings, args.fail_on) else 0
+    except UsageError as exc:
+        print(f"validate.py: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # never a traceback
+        print(textwrap.shorten(f"validate.py: internal error: {type(exc).__name__}: {exc}", 300), file=sys.stderr)
+        return 2

@@ -1,0 +1,107 @@
+"""Walk a scanned root: which files to read, which to skip (tests, virtualenvs, vendored code, ...)."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+
+EXCLUDED_DIRS = frozenset({
+    "tests", "test", "migrations", "alembic", ".venv", "venv", "site-packages",
+    "node_modules", ".git", ".hg", ".svn", "build", "dist", "vendor", "vendored", "third_party",
+    ".tox", ".nox", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".eggs",
+    ".hypothesis", ".idea", ".vscode",
+})
+MAX_BYTES = 2 * 1024 * 1024
+
+REQUIREMENT_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipfile.lock", "poetry.lock")
+SERVER_CONF_EXT = (".conf", ".nginx", ".vhost", ".htaccess", ".conf.template", ".conf.j2", ".conf.tmpl")
+
+
+@dataclass
+class Discovered:
+    python: list[tuple[str, str]]        # (absolute path, path relative to the root)
+    requirements: list[tuple[str, str]]
+    server_configs: list[tuple[str, str]]
+
+
+def is_test_file(name: str) -> bool:
+    return name == "conftest.py" or (name.startswith("test_") and name.endswith(".py")) or name.endswith(
+        "_test.py"
+    )
+
+
+def _matches(rel: str, globs: list[str]) -> bool:
+    for glob in globs:
+        g = glob.rstrip("/")
+        if fnmatch.fnmatchcase(rel, g) or fnmatch.fnmatchcase(rel + "/", g) or rel == g:
+            return True
+        if rel.startswith(g + "/"):
+            return True
+        if g.endswith("/**") and (rel == g[:-3] or rel.startswith(g[:-2])):
+            return True
+    return False
+
+
+def classify(rel: str, name: str) -> str | None:
+    lower = name.lower()
+    if lower.endswith(".py") or lower.endswith(".cfg.py"):
+        return "python"
+    if name in REQUIREMENT_NAMES or (lower.endswith((".txt", ".in")) and (
+            "requirement" in lower or "constraint" in lower or "/requirements/" in "/" + rel.lower())):
+        return "requirements"
+    if lower.endswith(SERVER_CONF_EXT) or lower in ("nginx.conf", "httpd.conf", "apache2.conf", ".htaccess"):
+        return "server"
+    return None
+
+
+def walk(root: str, extra_excludes: list[str]) -> Discovered:
+    out = Discovered([], [], [])
+    seen_dirs: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        try:
+            st = os.stat(dirpath)
+            key = (st.st_dev, st.st_ino)
+            if key in seen_dirs:
+                dirnames[:] = []
+                continue
+            seen_dirs.add(key)
+        except OSError:
+            dirnames[:] = []
+            continue
+        rel_dir = os.path.relpath(dirpath, root)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
+        if "pyvenv.cfg" in filenames and rel_dir:
+            dirnames[:] = []
+            continue
+        keep = []
+        for d in sorted(dirnames):
+            rel = f"{rel_dir}/{d}" if rel_dir else d
+            if d in EXCLUDED_DIRS or d.endswith(".egg-info") or _matches(rel, extra_excludes):
+                continue
+            if os.path.islink(os.path.join(dirpath, d)):
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            full = os.path.join(dirpath, name)
+            if not os.path.isfile(full):  # directories named *.py, broken links, sockets
+                continue
+            kind = classify(rel, name)
+            if kind is None or _matches(rel, extra_excludes):
+                continue
+            if kind == "python" and is_test_file(name):
+                continue
+            getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[
+                kind]).append((full, rel))
+    return out
+
+
+def single_file(path: str) -> Discovered:
+    out = Discovered([], [], [])
+    name = os.path.basename(path)
+    kind = classify(name, name) or "python"
+    getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]).append(
+        (path, name))
+    return out

@@ -1,0 +1,773 @@
+"""AST visitors and text scanners that fill the project model (see ``model``)."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+import os
+import re
+
+from .astutil import UNKNOWN, call_name, dotted, evaluate, kwarg, last, str_const
+from .model import ConfigAssign, ConfigClass, Fact, HeaderOp, Module, Project, Requirement, Route, ServerConf
+
+HOOKS = {"after_request", "after_app_request", "before_request", "before_app_request", "teardown_request",
+         "teardown_app_request", "teardown_appcontext"}
+ROUTE_VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"}
+HEADER_METHODS = {"setdefault", "add", "set", "update", "extend", "pop", "remove", "add_header", "__setitem__"}
+RID_HEADER = re.compile(r"(?i)^(?:http_)?(?:x[-_])?(?:request|correlation|req|trace|amzn[-_]trace)[-_]?id$")
+RATE_NAME = re.compile(r"(?i)rate_?limit|throttl")
+DEV_TEST = re.compile(r"(?i)\b(?:debug|testing|development|dev|local)\b|\.debug|\.testing|== *['\"]dev")
+CONFIG_FILE = re.compile(r"(?i)(^|/)[^/]*(config|settings)[^/]*\.(py|cfg)$")
+CONFIG_CLASS = re.compile(r"(?i)config|settings")
+UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
+RID_TEXT = re.compile(r"(?i)request[-_]?id|correlation[-_]?id|trace[-_]?id")
+ID_GEN = re.compile(r"uuid\d?\(|uuid\.uuid|token_hex|token_urlsafe|ulid|nanoid|shortuuid")
+RID_PACKAGES = ("flask_request_id", "flask_log_request_id", "request_id", "asgi_correlation_id",
+                "opentelemetry", "ddtrace", "sentry_sdk", "elasticapm", "correlation_id")
+
+
+class _ClassInfo:
+    def __init__(self, node: ast.ClassDef, module: Module):
+        self.node, self.module = node, module
+        self.bases = [last(dotted(b)) for b in node.bases]
+        self.methods: dict[str, list[ast.expr]] = {}
+        self.decorators: list[ast.expr] = []          # class attribute `decorators = [...]`
+        self.method_decorators: list[ast.expr] = []   # flask-restful `method_decorators`
+
+
+class Extractor:
+    def __init__(self, project: Project, module: Module, src):
+        self.p = project
+        self.m = module
+        self.src = src
+        self.limiter_like: set[str] = project.limiter_names
+        cfg = project.config
+        self.custom_rate = {d.strip() for d in cfg.rate_limit_decorators}
+        self._handled: set[int] = set()
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def resolve(self, name: str | None) -> str:
+        if not name:
+            return ""
+        head, _, rest = name.partition(".")
+        origin = self.m.imports.get(head)
+        if origin:
+            return origin + ("." + rest if rest else "")
+        return name
+
+    def fact(self, kind, node, func=None, module_level=False, target=None, owner=None, dev=False) -> Fact:
+        return Fact(kind, self.m, node, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
+                    func, module_level, target, owner, dev)
+
+    def is_rate_decorator(self, dec: ast.expr) -> str | None:
+        """'limit' | 'exempt' | None."""
+        node = dec.func if isinstance(dec, ast.Call) else dec
+        name = dotted(node) or ""
+        resolved = self.resolve(name)
+        tail = last(name)
+        recv = name.rsplit(".", 1)[0] if "." in name else ""
+        limiter_recv = recv and (last(recv) in self.limiter_like or "limiter" in recv.lower())
+        if tail == "exempt" and limiter_recv:
+            return "exempt"
+        if tail in ("limit", "shared_limit") and (limiter_recv or resolved.startswith("flask_limiter")):
+            return "limit"
+        if name in self.custom_rate or tail in self.custom_rate or RATE_NAME.search(tail or ""):
+            return "limit"
+        return None
+
+    # ---- statements -----------------------------------------------------------------------------
+    def run(self, body):
+        self.walk(body, func=None, cls=None, dev=False, loops={})
+
+    def walk(self, body, func, cls, dev, loops):
+        for stmt in body:
+            self.stmt(stmt, func, cls, dev, loops)
+
+    def stmt(self, s, func, cls, dev, loops):
+        if isinstance(s, ast.ClassDef):
+            self.class_def(s, func, dev)
+            return
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.function_def(s, func, cls, dev)
+            return
+        if isinstance(s, ast.If):
+            test_src = ast.dump(s.test) if False else self._text(s.test)
+            is_dev = bool(DEV_TEST.search(test_src))
+            self.scan_expr(s.test, func, cls, dev, loops, s)
+            self.walk(s.body, func, cls, dev or is_dev, loops)
+            self.walk(s.orelse, func, cls, dev, loops)
+            return
+        if isinstance(s, (ast.For, ast.AsyncFor)):
+            inner = dict(loops)
+            it = s.iter
+            src_node = None
+            if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "items":
+                src_node = it.func.value
+            elif isinstance(it, (ast.Name, ast.Attribute)):
+                src_node = it
+            if src_node is not None:
+                if isinstance(s.target, ast.Tuple) and len(s.target.elts) == 2:
+                    k, v = s.target.elts
+                    if isinstance(k, ast.Name):
+                        inner[k.id] = ("keys", src_node)
+                    if isinstance(v, ast.Name):
+                        inner[v.id] = ("values", src_node)
+                elif isinstance(s.target, ast.Name):
+                    inner[s.target.id] = ("keys", src_node)
+            self.scan_expr(s.iter, func, cls, dev, loops, s)
+            self.walk(s.body, func, cls, dev, inner)
+            self.walk(s.orelse, func, cls, dev, loops)
+            return
+        if isinstance(s, (ast.While,)):
+            self.scan_expr(s.test, func, cls, dev, loops, s)
+            self.walk(s.body, func, cls, dev, loops)
+            self.walk(s.orelse, func, cls, dev, loops)
+            return
+        if isinstance(s, (ast.With, ast.AsyncWith)):
+            for item in s.items:
+                self.scan_expr(item.context_expr, func, cls, dev, loops, s)
+            self.walk(s.body, func, cls, dev, loops)
+            return
+        if isinstance(s, ast.Try) or type(s).__name__ == "TryStar":
+            self.walk(s.body, func, cls, dev, loops)
+            for h in s.handlers:
+                self.walk(h.body, func, cls, dev, loops)
+            self.walk(s.orelse, func, cls, dev, loops)
+            self.walk(s.finalbody, func, cls, dev, loops)
+            return
+        if type(s).__name__ == "Match":
+            self.scan_expr(s.subject, func, cls, dev, loops, s)
+            for case in s.cases:
+                self.walk(case.body, func, cls, dev, loops)
+            return
+        if isinstance(s, (ast.Assign, ast.AnnAssign)):
+            self.assign(s, func, cls, dev, loops)
+        if isinstance(s, ast.Delete):
+            for t in s.targets:
+                if isinstance(t, ast.Subscript) and last(dotted(t.value)) == "headers":
+                    name = str_const(self._slice(t))
+                    if name:
+                        self.p.header_ops.append(HeaderOp(self.m, s.lineno, s.col_offset + 1, "del", name,
+                                                          func=func))
+        self.scan_expr(s, func, cls, dev, loops, s)
+
+    def _slice(self, sub: ast.Subscript):
+        sl = sub.slice
+        if type(sl).__name__ == "Index":  # pragma: no cover (3.8)
+            sl = sl.value  # type: ignore[attr-defined]
+        return sl
+
+    def _text(self, node) -> str:
+        try:
+            return ast.get_source_segment(self.src.text, node) or ""
+        except Exception:
+            return ""
+
+    # ---- definitions ----------------------------------------------------------------------------
+    def class_def(self, c: ast.ClassDef, func, dev):
+        info = _ClassInfo(c, self.m)
+        self.p._classes.setdefault(c.name, []).append(info)  # type: ignore[attr-defined]
+        bases_full = [self.resolve(dotted(b)) for b in c.bases]
+        # Werkzeug / http.server handler that stops announcing itself
+        defined = {n.name for n in c.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        assigned = {t.id for n in c.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        if any(b.endswith("RequestHandler") for b in bases_full) and (
+                defined & {"send_response", "version_string"} or assigned & {"server_version", "sys_version"}):
+            self.p.server_header_suppression.append(self.fact("werkzeug-handler", c))
+        # config class?
+        upper_assigns = [n for n in c.body if isinstance(n, (ast.Assign, ast.AnnAssign))]
+        is_cfg = CONFIG_CLASS.search(c.name) or any(
+            isinstance(t, ast.Name) and UPPER.match(t.id)
+            for n in upper_assigns for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+        if is_cfg and not c.name.endswith(("View", "Resource", "Handler")):
+            cc = ConfigClass(c.name, info.bases, self.m, c.lineno)
+            for n in c.body:
+                targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(
+                    n, ast.AnnAssign) else []
+                value = getattr(n, "value", None)
+                for t in targets:
+                    if isinstance(t, ast.Name) and UPPER.match(t.id) and value is not None:
+                        cc.assigns[t.id] = ConfigAssign(t.id, evaluate(value, self.m.constants), self.m,
+                                                        n.lineno, n.col_offset + 1, f"class:{c.name}")
+                if isinstance(n, ast.FunctionDef) and UPPER.match(n.name):
+                    cc.assigns[n.name] = ConfigAssign(n.name, UNKNOWN, self.m, n.lineno, n.col_offset + 1,
+                                                      f"class:{c.name}")
+                elif isinstance(n, ast.FunctionDef):
+                    # values set on the instance (e.g. read from the environment in __init__)
+                    local: dict = {}
+                    for sub in ast.walk(n):
+                        if isinstance(sub, ast.Assign):
+                            for t in sub.targets:
+                                if isinstance(t, ast.Name):
+                                    local[t.id] = sub.value
+                                if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                                        and t.value.id == "self" and UPPER.match(t.attr)):
+                                    cc.assigns[t.attr] = ConfigAssign(
+                                        t.attr, evaluate(sub.value, self.m.constants, local), self.m,
+                                        sub.lineno, sub.col_offset + 1, f"class:{c.name}")
+            self.p.config_classes.setdefault(c.name, []).append(cc)
+        # class-based view facts
+        for n in c.body:
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    if isinstance(t, ast.Name) and t.id == "decorators" and isinstance(n.value, (ast.List, ast.Tuple)):
+                        info.decorators.extend(n.value.elts)
+                    if isinstance(t, ast.Name) and t.id == "method_decorators":
+                        if isinstance(n.value, (ast.List, ast.Tuple)):
+                            info.method_decorators.extend(n.value.elts)
+                        elif isinstance(n.value, ast.Dict):
+                            for v in n.value.values:
+                                info.method_decorators.extend(v.elts if isinstance(v, (ast.List, ast.Tuple))
+                                                              else [v])
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                info.methods[n.name] = n.decorator_list
+        for dec in c.decorator_list:
+            self.route_decorator(dec, c, class_based=True)
+            self.scan_expr(dec, func, None, dev, {}, c)
+        for base in c.bases:
+            self.scan_expr(base, func, None, dev, {}, c)
+        self.walk(c.body, func, c, dev, {})
+
+    def function_def(self, f, outer, cls, dev):
+        module_level = outer is None and cls is None
+        self.p._funcs.setdefault(f.name, []).append((self.m, f))  # type: ignore[attr-defined]
+        limited = exempt = False
+        for dec in f.decorator_list:
+            kind = self.is_rate_decorator(dec)
+            if kind == "limit":
+                limited = True
+                self.p.rate_limit_evidence.append(self.fact("decorator", dec, func=f))
+            elif kind == "exempt":
+                exempt = True
+            dname = dotted(dec.func if isinstance(dec, ast.Call) else dec) or ""
+            if last(dname) in HOOKS:
+                owner = dname.rsplit(".", 1)[0] if "." in dname else None
+                hook = self.fact(last(dname), f, func=f, module_level=module_level, owner=owner, dev=dev)
+                self.p.hooks.append(hook)
+                if module_level and owner in self.p._module_apps.get(self.m.rel, set()):  # type: ignore
+                    self.p.module_setup.append(self.fact(f"@{dname}", dec, module_level=True, owner=owner))
+        if cls is None:
+            for dec in f.decorator_list:
+                r = self.route_decorator(dec, f)
+                if r is not None:
+                    r.limited, r.exempt = limited, exempt
+        for dec in f.decorator_list:
+            self.scan_expr(dec, outer, cls, dev, {}, f)
+        for d in f.args.defaults + f.args.kw_defaults:
+            if d is not None:
+                self.scan_expr(d, outer, cls, dev, {}, f)
+        self.walk(f.body, f, None, dev, {})
+
+    def route_decorator(self, dec, target, class_based=False) -> Route | None:
+        if not isinstance(dec, ast.Call) or not isinstance(dec.func, ast.Attribute):
+            return None
+        attr = dec.func.attr
+        owner = dotted(dec.func.value)
+        if attr == "route":
+            methods = self._methods(kwarg(dec, "methods"), default={"GET"})
+        elif attr in ROUTE_VERBS and dec.args and (str_const(dec.args[0]) or "").startswith("/"):
+            methods = {ROUTE_VERBS[attr]}
+        else:
+            return None
+        rule = str_const(dec.args[0]) if dec.args else str_const(kwarg(dec, "rule"))
+        if class_based:
+            methods = None
+        r = Route(self.m, dec.lineno, dec.col_offset + 1, rule, methods, target.name, owner,
+                  class_based=class_based)
+        self.p.routes.append(r)
+        if rule:
+            self.p.route_paths.append(rule)
+        return r
+
+    def _methods(self, node, default):
+        if node is None:
+            return set(default)
+        value = evaluate(node, self.m.constants)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return {v.upper() for v in value}
+        return None
+
+    # ---- assignments ----------------------------------------------------------------------------
+    def assign(self, s, func, cls, dev, loops):
+        targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+        value = s.value
+        if value is None:
+            return
+        for t in targets:
+            # app.config["KEY"] = value
+            if isinstance(t, ast.Subscript) and (dotted(t.value) or "").endswith("config"):
+                key = str_const(self._slice(t))
+                if key:
+                    self.p.loose_config.append(ConfigAssign(
+                        key, evaluate(value, self.m.constants), self.m, s.lineno, s.col_offset + 1, "loose", dev))
+            # response.headers["Name"] = value
+            if isinstance(t, ast.Subscript) and last(dotted(t.value)) == "headers":
+                self.header_op("set", self._slice(t), value, s, func, loops)
+            # app.wsgi_app = Middleware(app.wsgi_app)
+            if isinstance(t, ast.Attribute) and t.attr == "wsgi_app":
+                owner = dotted(t.value)
+                if func is None and owner in self.p._module_apps.get(self.m.rel, set()):  # type: ignore
+                    self.p.module_setup.append(self.fact("wsgi_app", s, module_level=True, owner=owner))
+            # module-level constants in config files
+            if (func is None and cls is None and isinstance(t, ast.Name) and UPPER.match(t.id)
+                    and self.m.is_config_file):
+                self.p.loose_config.append(ConfigAssign(
+                    t.id, evaluate(value, self.m.constants), self.m, s.lineno, s.col_offset + 1,
+                    f"file:{self.m.rel}", dev))
+            # gunicorn: SERVER / SERVER_SOFTWARE / default_headers patches
+            tname = dotted(t) or ""
+            if tname.endswith(("default_headers", "gunicorn.SERVER", "SERVER_SOFTWARE")) and (
+                    "gunicorn" in self.src.text):
+                self.p.server_header_suppression.append(self.fact("gunicorn-patch", s))
+        # remember names bound to interesting calls
+        if isinstance(value, ast.Call):
+            tname = None
+            for t in targets:
+                if isinstance(t, (ast.Name, ast.Attribute)):
+                    tname = dotted(t)
+            self.handle_call(value, func, cls, dev, loops, s, target=tname)
+            self._handled.add(id(value))
+
+    # ---- expressions ----------------------------------------------------------------------------
+    def scan_expr(self, node, func, cls, dev, loops, stmt):
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and sub is not node:
+                continue
+            if isinstance(sub, ast.Call):
+                if id(sub) in self._handled:
+                    continue
+                self._handled.add(id(sub))
+                self.handle_call(sub, func, cls, dev, loops, stmt)
+            elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Load):
+                key = self._const_str(self._slice(sub))
+                base = dotted(sub.value) or ""
+                if key and RID_HEADER.match(key) and (base.endswith("headers") or base.endswith("environ")):
+                    self.p.request_id_reads.append(self.fact("rid", sub, func=func))
+            elif isinstance(sub, ast.Name) and sub.id == "render_template":
+                self.p.render_template_used = True
+
+    def _const_str(self, node):
+        v = evaluate(node, self.m.constants)
+        return v if isinstance(v, str) else None
+
+    def header_op(self, op, name_node, value_node, stmt, func, loops):
+        line, col = stmt.lineno, stmt.col_offset + 1
+        names: list[tuple[str, object]] = []
+        if isinstance(name_node, ast.Name) and name_node.id in loops:
+            which, src_node = loops[name_node.id]
+            if which == "keys":
+                self.p._deferred_headers.append((self.m, src_node, op, line, col, func))  # type: ignore
+                return
+        name = self._const_str(name_node)
+        if name is None and isinstance(name_node, ast.Name):
+            self.p._deferred_names.append((self.m, name_node.id, op, value_node, line, col, func))  # type: ignore
+            return
+        if name is None:
+            return
+        value = evaluate(value_node, self.m.constants) if value_node is not None else None
+        names.append((name, value))
+        for n, v in names:
+            self.p.header_ops.append(HeaderOp(self.m, line, col, op, n, v, value_node, func,
+                                              self._origin_guarded(stmt, func)))
+
+    def _origin_guarded(self, stmt, func) -> bool:
+        if func is None:
+            return False
+        for node in ast.walk(func):
+            if isinstance(node, (ast.If, ast.IfExp)) and node.lineno <= stmt.lineno:
+                text = self._text(node.test).lower()
+                if "origin" in text and any(op in text for op in (" in ", "==", "match", "allowed", "startswith",
+                                                                 "endswith")):
+                    return True
+        return False
+
+    def handle_call(self, call: ast.Call, func, cls, dev, loops, stmt, target=None):
+        name = call_name(call)
+        resolved = self.resolve(name)
+        tail = last(name)
+        module_level = func is None and cls is None
+        m_apps = self.p._module_apps.setdefault(self.m.rel, set())  # type: ignore[attr-defined]
+        first = dotted(call.args[0]) if call.args else None
+
+        if tail == "Flask" and (resolved.startswith("flask") or name == "Flask"):
+            self.p.app_sites.append(self.fact("Flask", call, func=func, module_level=module_level, target=target))
+            if module_level and target:
+                m_apps.add(target)
+            return
+        if tail == "CORS" and (resolved.startswith("flask_cors") or name == "CORS"):
+            app_arg = first or dotted(kwarg(call, "app"))
+            self.p.cors_calls.append(self.fact("CORS", call, func=func, module_level=module_level,
+                                               target=target, owner=app_arg, dev=dev))
+            if module_level and app_arg in m_apps:
+                self.p.module_setup.append(self.fact("CORS", call, module_level=True, owner=app_arg))
+            return
+        if tail == "cross_origin" and (resolved.startswith("flask_cors") or name == "cross_origin"):
+            self.p.cors_calls.append(self.fact("cross_origin", call, func=func, dev=dev))
+            return
+        if tail == "Limiter" and (resolved.startswith("flask_limiter") or name == "Limiter"):
+            self.p.limiter_calls.append(self.fact("Limiter", call, func=func, module_level=module_level,
+                                                  target=target, dev=dev))
+            self.p.rate_limit_evidence.append(self.fact("Limiter", call))
+            if target:
+                self.p.limiter_names.add(last(target))
+            app_arg = dotted(kwarg(call, "app")) or (dotted(call.args[1]) if len(call.args) > 1 else None)
+            if module_level and app_arg in m_apps:
+                self.p.module_setup.append(self.fact("Limiter", call, module_level=True, owner=app_arg))
+            return
+        if tail == "Talisman" and (resolved.startswith("flask_talisman") or resolved.startswith("talisman")
+                                   or name == "Talisman"):
+            self.p.header_libs.append(self.fact("talisman", call, func=func, target=target, owner=first))
+            if module_level and first in m_apps:
+                self.p.module_setup.append(self.fact("Talisman", call, module_level=True, owner=first))
+            return
+        if resolved.startswith("secure.") or resolved in ("secure", "secure.Secure"):
+            self.p.header_libs.append(self.fact("secure", call, func=func))
+        if tail == "init_app" and module_level and call.args and dotted(call.args[0]) in m_apps:
+            self.p.module_setup.append(self.fact("init_app", call, module_level=True, owner=first))
+        # limiter.limit("...")(target) / limiter.exempt(target)
+        if isinstance(call.func, ast.Call):
+            kind = self.is_rate_decorator(call.func)
+            if kind == "limit":
+                self.p.rate_limit_evidence.append(self.fact("limit-call", call))
+                for a in call.args:
+                    if dotted(a):
+                        self.p.limited_targets.add(last(dotted(a)))
+        kind = self.is_rate_decorator(call)
+        if kind == "exempt" and call.args:
+            for a in call.args:
+                if dotted(a):
+                    self.p.exempt_targets.add(last(dotted(a)))
+        elif kind == "limit":
+            self.p.rate_limit_evidence.append(self.fact("limit", call))
+        if tail == "add_url_rule":
+            self.url_rule(call, first)
+        elif tail == "add_resource" and call.args:
+            cls_name = last(dotted(call.args[0]))
+            for a in call.args[1:]:
+                rule = str_const(a)
+                if rule:
+                    self.p.route_paths.append(rule)
+                    self.p.routes.append(Route(self.m, call.lineno, call.col_offset + 1, rule, None, cls_name,
+                                               dotted(call.func.value) if isinstance(call.func, ast.Attribute)
+                                               else None, class_based=True))
+        elif tail == "register_blueprint" and call.args:
+            prefix = str_const(kwarg(call, "url_prefix"))
+            if prefix is not None and dotted(call.args[0]):
+                self.p.blueprint_prefixes[last(dotted(call.args[0]))] = prefix
+        elif tail == "Blueprint" and target:
+            prefix = str_const(kwarg(call, "url_prefix"))
+            if prefix is not None:
+                self.p.blueprint_prefixes.setdefault(last(target), prefix)
+        elif tail in HOOKS and call.args and isinstance(call.func, ast.Attribute):
+            owner = dotted(call.func.value)
+            fn = dotted(call.args[0])
+            self.p.hooks.append(self.fact(tail, call, func=None, owner=owner, target=fn))
+            if module_level and owner in m_apps:
+                self.p.module_setup.append(self.fact(f"{owner}.{tail}", call, module_level=True, owner=owner))
+        elif tail in ("from_envvar", "from_prefixed_env") or (tail == "from_file" and "environ" in self._text(call)):
+            self.p.env_config_loading.append(self.fact(tail, call))
+        elif tail in ("from_mapping", "update", "setdefault") and (dotted(call.func) or "").rsplit(".", 1)[0].endswith(
+                "config"):
+            self.mapping_config(call, dev)
+        elif tail == "from_pyfile" and call.args:
+            fname = str_const(call.args[0])
+            if fname:
+                self.p._pyfiles.add(os.path.basename(fname))  # type: ignore[attr-defined]
+        # headers.<method>(...)
+        if isinstance(call.func, ast.Attribute) and tail in HEADER_METHODS and last(
+                dotted(call.func.value)) == "headers":
+            self.header_call(call, tail, stmt, func, loops)
+        if tail in LOG_METHODS and isinstance(call.func, ast.Attribute):
+            recv = (dotted(call.func.value) or "").lower()
+            if "log" in recv or recv in ("structlog",):
+                self.p.log_calls.append(self.fact("log", call, func=func))
+        if tail == "get" and call.args and isinstance(call.func, ast.Attribute):
+            base = dotted(call.func.value) or ""
+            key = self._const_str(call.args[0])
+            if key and RID_HEADER.match(key) and (base.endswith("headers") or base.endswith("environ")):
+                self.p.request_id_reads.append(self.fact("rid", call, func=func))
+
+    def header_call(self, call, method, stmt, func, loops):
+        if method in ("update", "extend") and call.args:
+            value = evaluate(call.args[0], self.m.constants)
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    if isinstance(k, str):
+                        self.p.header_ops.append(HeaderOp(self.m, call.lineno, call.col_offset + 1, "set", k, v,
+                                                          None, func))
+            elif isinstance(call.args[0], ast.Name):
+                self.p._deferred_headers.append((self.m, call.args[0], "set", call.lineno,  # type: ignore
+                                                 call.col_offset + 1, func))
+            return
+        if not call.args:
+            return
+        value = call.args[1] if len(call.args) > 1 else None
+        op = {"__setitem__": "set", "add_header": "add"}.get(method, method)
+        self.header_op(op, call.args[0], value, call, func, loops)
+
+    def url_rule(self, call, owner_first):
+        rule = str_const(call.args[0]) if call.args else str_const(kwarg(call, "rule"))
+        view = kwarg(call, "view_func")
+        if view is None and len(call.args) > 2:
+            view = call.args[2]
+        methods = self._methods(kwarg(call, "methods"), default={"GET"})
+        name, class_based, limited = None, False, False
+        if isinstance(view, ast.Call):
+            if isinstance(view.func, ast.Attribute) and view.func.attr == "as_view":
+                name, class_based = last(dotted(view.func.value)), True
+                methods = None if kwarg(call, "methods") is None else methods
+            elif isinstance(view.func, ast.Call) and self.is_rate_decorator(view.func) == "limit":
+                limited = True
+                inner = view.args[0] if view.args else None
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
+                        inner.func.attr == "as_view":
+                    name, class_based = last(dotted(inner.func.value)), True
+                else:
+                    name = last(dotted(inner))
+        elif view is not None:
+            name = last(dotted(view))
+        if name is None:
+            name = str_const(call.args[1]) if len(call.args) > 1 else "?"
+        owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
+        r = Route(self.m, call.lineno, call.col_offset + 1, rule, methods, name or "?", owner, limited=limited,
+                  class_based=class_based)
+        self.p.routes.append(r)
+        if rule:
+            self.p.route_paths.append(rule)
+
+    def mapping_config(self, call, dev):
+        items = []
+        for a in call.args:
+            v = evaluate(a, self.m.constants)
+            if isinstance(v, dict):
+                items.extend((k, v2) for k, v2 in v.items() if isinstance(k, str))
+        if last(call_name(call)) == "setdefault" and len(call.args) == 2 and str_const(call.args[0]):
+            items = [(call.args[0].value, evaluate(call.args[1], self.m.constants))]
+        for kw in call.keywords:
+            if kw.arg:
+                items.append((kw.arg, evaluate(kw.value, self.m.constants)))
+        for k, v in items:
+            if UPPER.match(k):
+                self.p.loose_config.append(ConfigAssign(k, v, self.m, call.lineno, call.col_offset + 1, "loose", dev))
+
+
+# ---- module entry points -------------------------------------------------------------------------
+def _init_private(project: Project):
+    if not hasattr(project, "_classes"):
+        project._classes = {}            # type: ignore[attr-defined]
+        project._module_apps = {}        # type: ignore[attr-defined]
+        project._deferred_headers = []   # type: ignore[attr-defined]
+        project._deferred_names = []     # type: ignore[attr-defined]
+        project._pyfiles = set()         # type: ignore[attr-defined]
+        project._constants = {}          # type: ignore[attr-defined]
+        project._texts = []              # type: ignore[attr-defined]
+        project._funcs = {}              # type: ignore[attr-defined]
+
+
+def extract_module(project: Project, src) -> None:
+    _init_private(project)
+    imports: dict[str, str] = {}
+    constants: dict[str, ast.expr] = {}
+    for stmt in src.body:
+        for node in ast.walk(stmt) if isinstance(stmt, (ast.If, ast.Try)) else [stmt]:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom):
+                base = ("." * node.level) + (node.module or "")
+                for a in node.names:
+                    imports[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                if isinstance(t, ast.Name):
+                    constants[t.id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            constants[stmt.target.id] = stmt.value
+    is_flask = any(v == "flask" or v.startswith(("flask.", "flask_")) for v in imports.values()) or bool(
+        re.search(r"^\s*(?:from|import)\s+flask\b", src.text, re.M))
+    module = Module(src.rel, src.lines, imports, constants, is_flask)
+    module.is_config_file = bool(CONFIG_FILE.search(src.rel))
+    base = os.path.basename(src.rel)
+    for glob in project.config.production_config:
+        if ("/" in glob or "*" in glob or glob.endswith((".py", ".cfg"))) and (
+                fnmatch.fnmatchcase(src.rel, glob) or fnmatch.fnmatchcase(base, glob)):
+            module.is_config_file = True
+    project.modules.append(module)
+    project.is_flask = project.is_flask or is_flask
+    for name, node in constants.items():
+        project._constants.setdefault(name, (module, node))  # type: ignore[attr-defined]
+    project._texts.append((module, src.text))  # type: ignore[attr-defined]
+    ex = Extractor(project, module, src)
+    ex._handled = set()
+    ex.run(src.body)
+
+
+def finish(project: Project) -> None:
+    """Cross-module resolution once every file has been read."""
+    _init_private(project)
+    consts = project._constants  # type: ignore[attr-defined]
+
+    def lookup(module: Module, node):
+        value = evaluate(node, module.constants)
+        if value is UNKNOWN and isinstance(node, ast.Name) and node.id in consts:
+            other, n = consts[node.id]
+            value = evaluate(n, other.constants)
+        return value
+
+    for module, src_node, op, line, col, func in project._deferred_headers:  # type: ignore[attr-defined]
+        value = lookup(module, src_node)
+        pairs = []
+        if isinstance(value, dict):
+            pairs = list(value.items())
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, list) and len(item) == 2:
+                    pairs.append((item[0], item[1]))
+                elif isinstance(item, str):
+                    pairs.append((item, UNKNOWN))
+        for k, v in pairs:
+            if isinstance(k, str):
+                project.header_ops.append(HeaderOp(module, line, col, op, k, v, None, func))
+    for module, name, op, value_node, line, col, func in project._deferred_names:  # type: ignore[attr-defined]
+        value = lookup(module, ast.Name(id=name, ctx=ast.Load()))
+        if isinstance(value, str):
+            v = lookup(module, value_node) if value_node is not None else None
+            project.header_ops.append(HeaderOp(module, line, col, op, value, v, value_node, func))
+    # from_pyfile targets are config files too
+    pyfiles = project._pyfiles  # type: ignore[attr-defined]
+    texts = project._texts  # type: ignore[attr-defined]
+    for module, text in texts:
+        if module.is_flask and (RID_TEXT.search(text) and ID_GEN.search(text)):
+            project.request_id_evidence.append(Fact("rid-generated", module, None, 1, 1))
+        if any(f"import {p}" in text or f"from {p}" in text for p in RID_PACKAGES):
+            project.request_id_evidence.append(Fact("rid-package", module, None, 1, 1))
+        if "accesslog" in text and re.search(r"access_log_format\s*=.*%\((?:D|T|L|M)\)s", text):
+            project.access_log_with_duration = True
+        if os.path.basename(module.rel) in pyfiles and not module.is_config_file:
+            module.is_config_file = True
+            for stmt_name, node in module.constants.items():
+                if UPPER.match(stmt_name):
+                    project.loose_config.append(ConfigAssign(stmt_name, evaluate(node, module.constants), module,
+                                                             getattr(node, "lineno", 1), 1, f"file:{module.rel}"))
+    # resolve class-based routes (MethodView / Resource decorators)
+    classes = project._classes  # type: ignore[attr-defined]
+    for r in project.routes:
+        if not r.class_based:
+            if r.name in project.limited_targets or (r.owner and last(r.owner) in project.limited_targets):
+                r.limited = True
+            if r.name in project.exempt_targets or (r.owner and last(r.owner) in project.exempt_targets):
+                r.exempt = True
+            continue
+        for info in classes.get(r.name, []):
+            ex = Extractor(project, info.module, None)
+            methods = {m.upper() for m in info.methods if m in ROUTE_VERBS}
+            if r.methods is None:
+                r.methods = methods or {"GET"}
+            decs = list(info.decorators) + list(info.method_decorators)
+            if any(ex.is_rate_decorator(d) == "limit" for d in decs):
+                r.limited = True
+            posts = [info.methods[m] for m in info.methods if m in ("post", "put", "patch")]
+            if posts and all(any(ex.is_rate_decorator(d) == "limit" for d in dl) for dl in posts):
+                r.limited = True
+            if any(ex.is_rate_decorator(d) == "exempt" for d in decs):
+                r.exempt = True
+        if r.name in project.limited_targets or (r.owner and last(r.owner) in project.limited_targets):
+            r.limited = True
+
+
+# ---- non-Python files ----------------------------------------------------------------------------
+_REQ_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?|===)[^;#]*)?")
+_QUOTED_REQ = re.compile(r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?)[^"';]*)["';]""")
+_POETRY_DEP = re.compile(r"""^\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*=\s*(?:["']([^"']*)["']|\{[^}]*?version\s*=\s*["']([^"']*)["'])""")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def extract_requirements(project: Project, full: str, rel: str) -> None:
+    with open(full, encoding="utf-8", errors="replace") as fh:
+        text = fh.read(2 * 1024 * 1024)
+    base = os.path.basename(rel)
+    lines = text.splitlines()
+    if base == "Pipfile.lock":
+        data = json.loads(text)
+        for section in ("default", "develop"):
+            for name, info in (data.get(section) or {}).items():
+                version = info.get("version") if isinstance(info, dict) else None
+                if isinstance(version, str):
+                    line = next((i + 1 for i, ln in enumerate(lines) if f'"{name}"' in ln), 1)
+                    project.requirements.append(Requirement(_norm(name), version, rel, line, "lock"))
+        return
+    if base == "poetry.lock":
+        name = None
+        for i, ln in enumerate(lines):
+            m = re.match(r'^name\s*=\s*"([^"]+)"', ln)
+            if m:
+                name = m.group(1)
+            m = re.match(r'^version\s*=\s*"([^"]+)"', ln)
+            if m and name:
+                project.requirements.append(Requirement(_norm(name), "==" + m.group(1), rel, i + 1, "lock"))
+                name = None
+        return
+    section = ""
+    for i, ln in enumerate(lines):
+        stripped = ln.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[]").strip().lower()
+            continue
+        if base in ("pyproject.toml", "Pipfile", "setup.py", "setup.cfg"):
+            if base == "Pipfile" or "poetry" in section and "dependencies" in section:
+                m = _POETRY_DEP.match(ln)
+                if m and m.group(1).lower() != "python":
+                    spec = m.group(2) if m.group(2) is not None else m.group(3)
+                    project.requirements.append(Requirement(_norm(m.group(1)), spec or "", rel, i + 1,
+                                                            "pipfile" if base == "Pipfile" else "poetry"))
+                    continue
+            if base == "setup.cfg":
+                m = _REQ_LINE.match(ln)
+                if ln.startswith((" ", "\t")) and m and m.group(2):
+                    project.requirements.append(Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1))
+                continue
+            for m in _QUOTED_REQ.finditer(ln):
+                project.requirements.append(Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1))
+            continue
+        if stripped.startswith(("#", "-")) or not stripped:
+            continue
+        m = _REQ_LINE.match(stripped)
+        if m:
+            project.requirements.append(Requirement(_norm(m.group(1)), (m.group(2) or "").strip(), rel, i + 1))
+
+
+_NGINX_HEADER = re.compile(r"""^\s*(?:add_header|more_set_headers)\s+["']?([A-Za-z0-9-]+)["']?:?\s*["']?([^;"']*)""")
+_APACHE_HEADER = re.compile(r"""^\s*Header\s+(?:always\s+)?(?:set|append|add|merge|setifempty)\s+([A-Za-z0-9-]+)\s+["']?([^"'\n]*)""",
+                            re.I)
+
+
+def extract_server_conf(project: Project, full: str, rel: str) -> None:
+    with open(full, encoding="utf-8", errors="replace") as fh:
+        text = fh.read(2 * 1024 * 1024)
+    kind = "nginx" if re.search(r"\b(server_tokens|add_header|proxy_pass|location\s)", text) else (
+        "apache" if re.search(r"(?i)<VirtualHost|ServerTokens|^\s*Header\s", text, re.M) else "unknown")
+    conf = ServerConf(rel, kind)
+    for i, ln in enumerate(text.splitlines(), 1):
+        if ln.strip().startswith("#"):
+            continue
+        for rx in (_NGINX_HEADER, _APACHE_HEADER):
+            m = rx.match(ln)
+            if m:
+                conf.headers.setdefault(m.group(1).lower(), (m.group(2).strip(), i))
+        low = ln.strip().lower()
+        if re.match(r"server_tokens\s+off", low):
+            conf.features["server_tokens_off"] = i
+        if re.match(r"(proxy_hide_header\s+server|more_clear_headers\s+['\"]?server|header\s+(always\s+)?unset\s+server)",
+                    low):
+            conf.features["hide_server"] = i
+        if re.match(r"servertokens\s+prod", low):
+            conf.features["apache_tokens_prod"] = i
+    project.server_confs.append(conf)
+    if conf.features.get("apache_tokens_prod") or (conf.features.get("server_tokens_off")
+                                                   and conf.features.get("hide_server")):
+        project.server_header_suppression.append((rel, min(conf.features.values())))

@@ -1,0 +1,117 @@
+"""Helpers shared by rules: production configuration view, local assignments, CORS option resolution."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, evaluate, kwarg
+
+PROD_NAME = re.compile(r"(?i)prod")
+DEV_NAME = re.compile(r"(?i)dev|test|local|debug|ci\b|staging")
+
+
+def is_prod_class(project, name: str) -> bool:
+    wanted = [g for g in project.config.production_config if "/" not in g and "*" not in g
+              and not g.endswith((".py", ".cfg"))]
+    if wanted:
+        return name in wanted
+    return bool(PROD_NAME.search(name))
+
+
+def class_chain(project, cls, seen=None):
+    seen = seen or set()
+    if cls.name in seen:
+        return
+    seen.add(cls.name)
+    yield cls
+    for base in cls.bases:
+        for candidate in project.config_classes.get(base, []):
+            yield from class_chain(project, candidate, seen)
+
+
+def production_views(project):
+    """Each production 'view' is a list of dicts, first match wins: a prod class chain + loose config.
+
+    Returns [(label, lookup)] where lookup(key) -> ConfigAssign | None.
+    """
+    loose = [a for a in project.loose_config if not a.dev_only and not (
+        a.scope.startswith("file:") and DEV_NAME.search(a.scope.rsplit("/", 1)[-1]))]
+
+    def loose_lookup(key):
+        found = [a for a in loose if a.key == key]
+        return found[-1] if found else None
+
+    prod = [c for cs in project.config_classes.values() for c in cs if is_prod_class(project, c.name)]
+    views = []
+    for cls in prod:
+        def lookup(key, cls=cls):
+            for c in class_chain(project, cls):
+                if key in c.assigns:
+                    return c.assigns[key]
+            return loose_lookup(key)
+        views.append((cls.name, lookup))
+    if not views:
+        others = [c for cs in project.config_classes.values() for c in cs
+                  if not DEV_NAME.search(c.name) and any(k.isupper() for k in c.assigns)]
+
+        def lookup_any(key):
+            a = loose_lookup(key)
+            if a is not None:
+                return a
+            for c in others:
+                for cc in class_chain(project, c):
+                    if key in cc.assigns:
+                        return cc.assigns[key]
+            return None
+        views.append(("configuration", lookup_any))
+    return views
+
+
+def any_config(project, key):
+    for a in project.loose_config:
+        if a.key == key:
+            return a
+    for cs in project.config_classes.values():
+        for c in cs:
+            if key in c.assigns:
+                return c.assigns[key]
+    return None
+
+
+def local_assigns(func) -> dict:
+    out: dict = {}
+    if func is None:
+        return out
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            out.setdefault(node.targets[0].id, node.value)
+    return out
+
+
+def value_of(fact, node):
+    return evaluate(node, fact.module.constants, local_assigns(fact.func))
+
+
+def resolve_config_value(project, value, view_lookup):
+    """ConfigRef -> the production value (or its default); other values pass through."""
+    if isinstance(value, ConfigRef):
+        a = view_lookup(value.key)
+        if a is not None:
+            return a.value
+        return value.default if value.has_default else UNKNOWN
+    return value
+
+
+def truthy(value) -> bool:
+    if isinstance(value, EnvRef):
+        return bool(value.has_default and value.default and str(value.default).lower() not in ("0", "false", "no"))
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "1", "yes"))
+
+
+def call_kwargs(fact) -> dict:
+    return {kw.arg: kw.value for kw in fact.node.keywords if kw.arg}
+
+
+def owner_name(fact):
+    return fact.owner or (dotted(kwarg(fact.node, "app")) if isinstance(fact.node, ast.Call) else None)

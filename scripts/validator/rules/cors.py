@@ -1,0 +1,308 @@
+"""CORS rules. Matching semantics follow flask-cors 6.0.x (flask_cors/core.py):
+
+* a string containing any of ``*\\]?$^[]()`` is compiled as a regex, otherwise compared literally
+  (origins case-insensitively, paths case-sensitively);
+* regexes are applied with ``pattern.match`` -- anchored at the start only, never at the end;
+* ``resources`` defaults to ``r"/*"`` and ``origins`` to ``"*"``; app config ``CORS_*`` keys fill in
+  options the call does not pass.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..astutil import UNKNOWN, dotted, iter_strings
+from . import hit, rule
+from ._common import any_config, call_kwargs, production_views, resolve_config_value, truthy, value_of
+
+REGEX_HINT = frozenset("*\\]?$^[]()")
+PROBE_ORIGINS = ("https://evil-attacker.invalid", "http://attacker.invalid:8080")
+API_PATH = re.compile(r"^/(?:api|v\d+|graphql|rest|rpc)(?:/|$|\b)", re.I)
+MISSING = object()
+
+
+def probably_regex(s: str) -> bool:
+    return not REGEX_HINT.isdisjoint(s)
+
+
+def _compile(s: str, flags=0):
+    try:
+        return re.compile(s, flags)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+def split_top_alternatives(pattern: str) -> list[str]:
+    out, depth, cls, cur, i = [], 0, False, [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            cur.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if cls:
+            cls = ch != "]"
+        elif ch == "[":
+            cls = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
+
+
+def end_anchored(pattern: str) -> bool:
+    return all(b.endswith(("$", "\\Z")) and not b.endswith("\\$") for b in split_top_alternatives(pattern))
+
+
+def is_catch_all_origin(s: str) -> bool:
+    if s.strip() == "*":
+        return True
+    if not probably_regex(s):
+        return False
+    rx = _compile(s, re.IGNORECASE)
+    return bool(rx and all(rx.match(p) for p in PROBE_ORIGINS))
+
+
+def literal_prefix(pattern: str) -> str:
+    out, i = [], 0
+    if pattern.startswith("^"):
+        i = 1
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
+            out.append(pattern[i + 1])
+            i += 2
+            continue
+        if ch in ".*+?[](){}|^$\\":
+            # a quantifier applies to the previous char: drop it from the literal prefix
+            if ch in "*?{" and out:
+                out.pop()
+            break
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def resource_escapes(pattern: str) -> str | None:
+    """An example path outside the API prefix that the resource pattern also matches, if any."""
+    if not isinstance(pattern, str) or not probably_regex(pattern):
+        return None
+    rx = _compile(pattern)
+    if rx is None:
+        return None
+    base = literal_prefix(pattern).rstrip("/")
+    if not base or base == "/":
+        return None
+    for probe in (base + "ary", base + "-internal", base + "_admin", base + ".php"):
+        if rx.match(probe):
+            return probe
+    return None
+
+
+def is_catch_all_resource(pattern) -> bool:
+    if not isinstance(pattern, str):
+        return False
+    if pattern.strip() in ("*", ".*", "/*", "/.*", "^/.*", "^.*$", "^/.*$", "/(.*)"):
+        return True
+    if not probably_regex(pattern):
+        return False
+    rx = _compile(pattern)
+    return bool(rx and rx.match("/zz-not-an-api/page") and rx.match("/"))
+
+
+def cors_entries(project, fact, lookup):
+    """(resource pattern, options) per resource of a CORS(...) / cross_origin(...) call."""
+    kwargs = {k: value_of(fact, v) for k, v in call_kwargs(fact).items()}
+    if fact.kind == "cross_origin":
+        yield None, kwargs
+        return
+    resources = kwargs.pop("resources", MISSING)
+    if resources is MISSING:
+        a = lookup("CORS_RESOURCES")
+        resources = a.value if a is not None else r"/*"
+    resources = resolve_config_value(project, resources, lookup)
+    if isinstance(resources, dict):
+        for pattern, opts in resources.items():
+            merged = dict(kwargs)
+            if isinstance(opts, dict):
+                merged.update(opts)
+            yield pattern, merged
+    elif isinstance(resources, str):
+        yield resources, kwargs
+    elif isinstance(resources, list):
+        for pattern in resources:
+            yield pattern, kwargs
+    else:
+        yield UNKNOWN, kwargs
+
+
+def option(project, opts, name, config_key, lookup, default=MISSING):
+    if name in opts:
+        return resolve_config_value(project, opts[name], lookup)
+    a = lookup(config_key)
+    if a is not None:
+        return a.value
+    return default
+
+
+def origin_strings(value):
+    """Strings the origins option can be, in production (env defaults included)."""
+    if value is MISSING:
+        return ["*"]
+    return [s for s in iter_strings(value) if isinstance(s, str)]
+
+
+def _views(project):
+    return production_views(project)
+
+
+def _cors_facts(project):
+    return [f for f in project.cors_calls if not f.in_dev_branch]
+
+
+def _mentions_origin(node) -> bool:
+    if node is None:
+        return False
+    for sub in ast.walk(node):
+        name = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+        if name and "origin" in name.lower():
+            return True
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.lower() in (
+                "origin", "http_origin"):
+            return True
+    return False
+
+
+def _acao_ops(project):
+    return [h for h in project.header_ops if h.name.lower() == "access-control-allow-origin"
+            and h.op in ("set", "setdefault", "add")]
+
+
+def _acao_problem(h) -> str | None:
+    if isinstance(h.value, str) and h.value.strip() == "*":
+        return "wildcard"
+    if _mentions_origin(h.value_node) and not h.conditional_on_origin:
+        return "reflected"
+    return None
+
+
+@rule("CORS001", "error", "CORS allows any origin (wildcard, catch-all regex or reflected Origin)",
+      fix="List exact origins, e.g. CORS(app, resources={r'^/api/.*$': {'origins': ['https://app.example.com']}}).")
+def wildcard_origin(project):
+    for fact in _cors_facts(project):
+        for label, lookup in _views(project):
+            for _pattern, opts in cors_entries(project, fact, lookup):
+                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+                bad = [s for s in origin_strings(origins) if is_catch_all_origin(s)]
+                if bad:
+                    how = "no origins (flask-cors defaults to '*')" if origins is MISSING else f"origins {bad[0]!r}"
+                    yield hit(fact, f"{fact.kind}() allows every origin: {how} in the {label} configuration")
+    for h in _acao_ops(project):
+        problem = _acao_problem(h)
+        if problem == "wildcard":
+            yield hit(h, "Access-Control-Allow-Origin: * is set by hand")
+        elif problem == "reflected":
+            yield hit(h, "the request Origin is reflected into Access-Control-Allow-Origin without an allow-list check")
+
+
+@rule("CORS002", "error", "credentials allowed together with a wildcard or reflected origin",
+      fix="Allow credentials only with an explicit list of exact https origins.")
+def credentials_with_wildcard(project):
+    for fact in _cors_facts(project):
+        for label, lookup in _views(project):
+            for _pattern, opts in cors_entries(project, fact, lookup):
+                creds = option(project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False)
+                if not truthy(creds):
+                    continue
+                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+                if any(is_catch_all_origin(s) for s in origin_strings(origins)):
+                    yield hit(fact, f"{fact.kind}() sends credentials to any origin ({label} configuration): "
+                                    "every site can read authenticated responses")
+    by_func = {}
+    for h in project.header_ops:
+        if h.name.lower() == "access-control-allow-credentials" and str(h.value).lower() == "true":
+            by_func.setdefault(id(h.func), []).append(h)
+    for h in _acao_ops(project):
+        if _acao_problem(h) and id(h.func) in by_func:
+            yield hit(h, "Access-Control-Allow-Credentials: true with a wildcard/reflected Allow-Origin")
+
+
+@rule("CORS003", "warning", "CORS applied to every route although the app serves non-API pages",
+      fix="Scope CORS to the API: CORS(app, resources={r'^/api(?:/.*)?$': {...}}).")
+def cors_everywhere(project):
+    non_api = []
+    for r in project.routes:
+        prefix = project.blueprint_prefixes.get((r.owner or "").rsplit(".", 1)[-1], "")
+        full = (prefix.rstrip("/") + (r.rule or "")) if r.rule is not None else None
+        if full is not None and not API_PATH.match(full or "/"):
+            non_api.append(full or "/")
+    if not non_api and not project.render_template_used:
+        return
+    for fact in _cors_facts(project):
+        if fact.kind != "CORS":
+            continue
+        owner = (fact.owner or "").rsplit(".", 1)[-1]
+        if owner in project.blueprint_prefixes or "bp" in owner.lower() or "blueprint" in owner.lower():
+            continue
+        lookup = _views(project)[0][1]
+        for pattern, _opts in cors_entries(project, fact, lookup):
+            if is_catch_all_resource(pattern):
+                example = non_api[0] if non_api else "rendered pages"
+                yield hit(fact, f"CORS covers every path ({pattern!r}) including non-API routes such as {example}")
+                break
+
+
+@rule("CORS004", "info", "no preflight max_age: every cross-origin call pays an extra OPTIONS round trip",
+      fix="Set max_age (e.g. 600) in the CORS options or CORS_MAX_AGE.")
+def no_max_age(project):
+    for fact in _cors_facts(project):
+        lookup = _views(project)[0][1]
+        if any_config(project, "CORS_MAX_AGE") is not None:
+            return
+        for _pattern, opts in cors_entries(project, fact, lookup):
+            if "max_age" not in opts:
+                yield hit(fact, f"{fact.kind}() sets no max_age, so browsers re-send the preflight for every request")
+                break
+
+
+@rule("CORS005", "warning", "CORS pattern not anchored: matches more than intended (flask-cors uses re.match)",
+      fix="Anchor regexes at both ends: r'^https://([a-z0-9-]+\\.)?example\\.com$', r'^/api(?:/.*)?$'.")
+def unanchored(project):
+    for fact in _cors_facts(project):
+        for _label, lookup in _views(project):
+            for pattern, opts in cors_entries(project, fact, lookup):
+                escape = resource_escapes(pattern)
+                if escape:
+                    yield hit(fact, f"resource pattern {pattern!r} is a regex matched as a prefix: it also "
+                                    f"covers {escape!r}, outside the API")
+                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+                for s in origin_strings(origins):
+                    if probably_regex(s) and not is_catch_all_origin(s) and not end_anchored(s):
+                        yield hit(fact, f"origin regex {s!r} is not anchored at the end: re.match also accepts "
+                                        f"e.g. {s.rstrip('$')}.attacker.net")
+
+
+@rule("CORS006", "warning", "production CORS origins include plain-http or localhost origins",
+      fix="Production origins come from the environment and are exact https origins; keep localhost in "
+          "the development config only.")
+def insecure_origin(project):
+    for fact in _cors_facts(project):
+        for label, lookup in _views(project):
+            for _pattern, opts in cors_entries(project, fact, lookup):
+                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+                for s in origin_strings(origins):
+                    low = s.lower()
+                    if low.startswith("http://") or re.search(r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low):
+                        yield hit(fact, f"origin {s!r} is allowed in the {label} configuration: "
+                                        "plain http or a developer machine can make credentialed calls")
+                        break

@@ -1,0 +1,83 @@
+"""DEP001: dependencies pinned or capped below a release that fixes a known advisory."""
+
+from __future__ import annotations
+
+import re
+
+from . import hit, rule
+
+# package -> (first fixed version, advisories)
+ADVISORIES = {
+    "flask-cors": ((6, 0, 1), "CVE-2024-6844, CVE-2024-6866, CVE-2024-6839"),
+    "flask": ((3, 1, 3), "CVE-2026-27205"),
+}
+
+
+def vtuple(text: str):
+    m = re.match(r"\s*v?(\d+(?:\.\d+)*)", text or "")
+    if not m:
+        return None
+    parts = [int(p) for p in m.group(1).split(".")]
+    return tuple((parts + [0, 0, 0])[:3])
+
+
+def _bump(parts: list[int]) -> tuple:
+    parts = parts[:-1] + [parts[-1] + 1]
+    return tuple((parts + [0, 0, 0])[:3])
+
+
+def upper_bound(spec: str, kind: str = "pep508"):
+    """(version, inclusive) of the highest version the spec allows, or None when unbounded."""
+    bounds = []
+    for raw in re.split(r"[,|]", spec or ""):
+        s = raw.strip()
+        if not s or s == "*":
+            continue
+        m = re.match(r"^(===|==|<=|>=|~=|!=|<|>|\^|~)?\s*([0-9][0-9A-Za-z.*+-]*)$", s)
+        if not m:
+            continue
+        op, ver = m.group(1) or ("==" if kind in ("poetry", "pipfile") else ""), m.group(2)
+        nums = [int(p) for p in re.findall(r"\d+", ver.split("*")[0].rstrip("."))][:3]
+        if not nums:
+            continue
+        if op in ("==", "==="):
+            if ver.endswith("*"):
+                bounds.append((_bump(nums), False))
+            else:
+                bounds.append((vtuple(ver), True))
+        elif op == "<":
+            bounds.append((vtuple(ver), False))
+        elif op == "<=":
+            bounds.append((vtuple(ver), True))
+        elif op == "~=" and len(nums) >= 2:
+            bounds.append((_bump(nums[:-1]), False))
+        elif op == "^":
+            idx = next((i for i, n in enumerate(nums) if n != 0), len(nums) - 1)
+            bounds.append((_bump(nums[: idx + 1]), False))
+        elif op == "~":
+            bounds.append((_bump(nums[:2] if len(nums) >= 2 else nums), False))
+    if not bounds:
+        return None
+    return min(bounds, key=lambda b: (b[0], b[1]))
+
+
+def allows_only_vulnerable(spec: str, fixed: tuple, kind: str = "pep508") -> bool:
+    bound = upper_bound(spec, kind)
+    if bound is None:
+        return False
+    version, inclusive = bound
+    return version < fixed if inclusive else version <= fixed
+
+
+@rule("DEP001", "warning", "dependency pinned or capped below the release fixing a known advisory",
+      fix="Raise the pin: flask-cors>=6.0.1, flask>=3.1.3.")
+def vulnerable_pin(project):
+    for req in project.requirements:
+        advisory = ADVISORIES.get(req.name)
+        if not advisory:
+            continue
+        fixed, ids = advisory
+        if allows_only_vulnerable(req.spec, fixed, req.kind):
+            fixed_s = ".".join(map(str, fixed))
+            yield hit((req.path, req.line, 1), f"{req.name} {req.spec.strip()} excludes {fixed_s}, the first "
+                                               f"release fixing {ids}")

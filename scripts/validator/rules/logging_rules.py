@@ -1,0 +1,257 @@
+"""Request-logging rules: request IDs, completion logs, secrets in logs, trusted client request IDs."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..astutil import dotted, last, str_const, words
+from . import hit, rule
+
+SENSITIVE = {"password", "passwd", "pwd", "passphrase", "secret", "token", "otp", "apikey", "credential",
+             "credentials", "authorization", "cookie", "cookies", "totp", "passcode", "jwt", "bearer"}
+SENSITIVE_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("auth", "header"),
+                   ("session", "id"), ("client", "secret")}
+TOKEN_PLURAL_OK = {"access", "refresh", "auth", "api", "bearer", "id", "session", "reset"}
+NON_SECRET_LAST = {"count", "counts", "name", "names", "type", "types", "len", "length", "url", "uri", "endpoint",
+                   "expires", "expiry", "expiration", "ttl", "at", "field", "fields", "label", "prefix", "hint",
+                   "policy", "required", "enabled", "valid", "validity", "limit", "limits", "usage", "used",
+                   "number", "num", "max", "min", "size", "index", "idx", "kind", "format", "version", "lifetime",
+                   "timeout", "age", "path", "file", "backend", "class", "model", "strength", "rules",
+                   "attempts", "changed", "sent", "verified", "exists", "error", "errors", "message", "msg",
+                   "column", "cache", "store", "manager", "service", "provider", "generator", "serializer",
+                   "hash", "hashed", "digest", "id", "ids", "reset", "form", "view", "template", "regex",
+                   "pattern", "header", "location", "mode", "method", "methods", "scope", "scopes", "status",
+                   "user", "owner", "key_name", "salt", "rounds", "algorithm", "algo", "handler", "set", "date",
+                   "time", "expired", "invalid", "missing", "ok", "str"}
+NON_SECRET_FIRST = {"is", "has", "num", "n", "max", "min", "total", "len", "count", "should", "can", "need"}
+BODY_SOURCES = {"request.data", "request.json", "request.form", "request.values", "request.cookies",
+                "request.authorization", "request.headers", "request.stream", "request.files"}
+BODY_CALLS = {"request.get_json", "request.get_data"}
+SENSITIVE_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key", "x-auth-token", "set-cookie"}
+SAFE_CALLS = re.compile(r"(?i)^(len|bool|type|id|hash|isinstance|mask\w*|redact\w*|\w*_redact\w*|\w*mask\w*|"
+                        r"sanitiz\w*|hide\w*|obfuscat\w*|sha\d*|md5|hexdigest|censor\w*|scrub\w*)$")
+VALIDATES = re.compile(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
+LOGGER_KWARGS_SKIP = {"exc_info", "stack_info", "stacklevel"}
+
+
+def sensitive_name(identifier: str) -> bool:
+    ws = words(identifier)
+    if not ws:
+        return False
+    if ws[-1] in NON_SECRET_LAST or ws[0] in NON_SECRET_FIRST:
+        return False
+    pairs = set(zip(ws, ws[1:]))
+    if pairs & SENSITIVE_PAIRS:
+        return True
+    for i, w in enumerate(ws):
+        if w in SENSITIVE:
+            return True
+        if w == "tokens" and i > 0 and ws[i - 1] in TOKEN_PLURAL_OK:
+            return True
+    return False
+
+
+class Taint:
+    def __init__(self, func):
+        self.names: dict[str, str] = {}
+        if func is not None:
+            assigns = [n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AnnAssign))]
+            for _ in range(2):
+                for n in assigns:
+                    targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                    if n.value is None:
+                        continue
+                    reason = self.check(n.value)
+                    for t in targets:
+                        if isinstance(t, ast.Name) and reason and t.id not in self.names:
+                            self.names[t.id] = reason
+
+    def check(self, node, depth=0) -> str | None:
+        if node is None or depth > 40:
+            return None
+        if isinstance(node, ast.Constant):
+            return None
+        if isinstance(node, ast.Name):
+            if node.id in self.names:
+                return self.names[node.id]
+            if sensitive_name(node.id):
+                return f"`{node.id}`"
+            return None
+        if isinstance(node, ast.Attribute):
+            d = dotted(node) or ""
+            if d in BODY_SOURCES:
+                return f"`{d}`"
+            if sensitive_name(node.attr) and not d.startswith(("secrets.", "request.")):
+                return f"`{d or node.attr}`"
+            return self.check(node.value, depth + 1)
+        if isinstance(node, ast.Subscript):
+            base = dotted(node.value) or ""
+            sl = node.slice
+            if type(sl).__name__ == "Index":  # pragma: no cover
+                sl = sl.value  # type: ignore[attr-defined]
+            key = str_const(sl)
+            if key is not None:
+                if key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
+                    return f"the {key} header"
+                if sensitive_name(key):
+                    return f"`{base}[{key!r}]`"
+                if base in BODY_SOURCES:
+                    return None  # a single, non-sensitive field
+            return self.check(node.value, depth + 1) or self.check(sl, depth + 1)
+        if isinstance(node, ast.Call):
+            fname = dotted(node.func) or ""
+            if fname in BODY_CALLS:
+                return f"`{fname}()` (the request body)"
+            if SAFE_CALLS.match(last(fname) or ""):
+                return None
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "getlist", "pop") and node.args:
+                base = dotted(node.func.value) or ""
+                key = str_const(node.args[0])
+                if key is not None:
+                    if key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
+                        return f"the {key} header"
+                    if sensitive_name(key):
+                        return f"`{base}.get({key!r})`"
+                    if base in BODY_SOURCES or base.endswith(("headers", "environ", "args", "cookies")):
+                        return None
+            if (isinstance(node.func, ast.Attribute) and fname not in BODY_SOURCES
+                    and not (isinstance(node.func.value, ast.Name) and node.func.value.id in ("secrets", "os"))):
+                r = self.check(node.func.value, depth + 1)
+                if r:
+                    return r
+            for a in node.args:
+                r = self.check(a, depth + 1)
+                if r:
+                    return r
+            for kw in node.keywords:
+                r = self.check(kw.value, depth + 1)
+                if r:
+                    return r
+            return None
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values):
+                ks = str_const(k) if k is not None else None
+                if ks and sensitive_name(ks) and not (isinstance(v, ast.Constant) and v.value in (None, "", "***")):
+                    return f"key {ks!r}"
+                r = self.check(v, depth + 1)
+                if r:
+                    return r
+            return None
+        if isinstance(node, ast.JoinedStr):
+            for v in node.values:
+                if isinstance(v, ast.FormattedValue):
+                    r = self.check(v.value, depth + 1)
+                    if r:
+                        return r
+            return None
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
+            return None
+        if isinstance(node, ast.Compare):
+            return None  # logging the *result* of a comparison leaks nothing directly
+        for child in ast.iter_child_nodes(node):
+            r = self.check(child, depth + 1)
+            if r:
+                return r
+        return None
+
+
+@rule("LOG003", "error", "sensitive data passed to a logger",
+      fix="Log identifiers, not secrets: never request bodies, Authorization/Cookie headers, passwords or "
+          "tokens; redact before logging.")
+def sensitive_logging(project):
+    cache: dict[int, Taint] = {}
+    for fact in project.log_calls:
+        key = id(fact.func)
+        if key not in cache:
+            cache[key] = Taint(fact.func)
+        taint = cache[key]
+        call = fact.node
+        args = list(call.args)
+        if last(dotted(call.func)) == "log" and args:
+            args = args[1:]  # level
+        reason = None
+        for i, a in enumerate(args):
+            if i == 0 and isinstance(a, ast.Constant):
+                continue
+            reason = taint.check(a)
+            if reason:
+                break
+        if not reason:
+            for kw in call.keywords:
+                if kw.arg in LOGGER_KWARGS_SKIP:
+                    continue
+                if kw.arg and kw.arg != "extra" and sensitive_name(kw.arg):
+                    reason = f"keyword {kw.arg!r}"
+                    break
+                reason = taint.check(kw.value)
+                if reason:
+                    break
+        if reason:
+            yield hit(fact, f"{reason} is written to the log")
+
+
+def _validated(project, fact) -> bool:
+    func = fact.func
+    if func is None:
+        return False
+    target_names = set()
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and any(sub is fact.node for sub in ast.walk(node.value)):
+            target_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    funcs = project._funcs  # type: ignore[attr-defined]
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Call):
+            continue
+        involved = any(sub is fact.node or (isinstance(sub, ast.Name) and sub.id in target_names)
+                       for a in list(node.args) + [k.value for k in node.keywords] for sub in ast.walk(a))
+        if not involved:
+            continue
+        name = last(dotted(node.func))
+        if VALIDATES.search(name or ""):
+            return True
+        for _m, fdef in funcs.get(name, []):
+            if any(isinstance(s, ast.Call) and last(dotted(s.func)) in ("fullmatch", "match", "search")
+                   for s in ast.walk(fdef)):
+                return True
+    return False
+
+
+@rule("LOG004", "warning", "client-supplied request ID trusted without validation",
+      fix="Accept X-Request-ID only if it matches e.g. ^[A-Za-z0-9._-]{1,64}$ (fullmatch); otherwise generate "
+          "uuid4().hex.")
+def trusted_request_id(project):
+    for fact in project.request_id_reads:
+        if not _validated(project, fact):
+            yield hit(fact, "the client's request-ID header is used as is: it reaches logs and responses "
+                            "unchecked (log injection, unbounded length)")
+
+
+@rule("LOG001", "info", "no per-request ID generated or propagated",
+      fix="Generate uuid4().hex per request (or accept a validated X-Request-ID), put it on g/contextvars, "
+          "in every log record and in the X-Request-ID response header.")
+def no_request_id(project):
+    if project.request_id_evidence or project.request_id_reads:
+        return
+    yield hit(project.anchor, "no request ID: log lines of one request cannot be correlated")
+
+
+_METHOD = re.compile(r"\bmethod\b|REQUEST_METHOD")
+_PATH = re.compile(r"\bpath\b|full_path|\burl\b|PATH_INFO|RAW_URI|\buri\b|\bendpoint\b")
+_STATUS = re.compile(r"status")
+_DURATION = re.compile(r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b")
+
+
+@rule("LOG002", "info", "no per-request completion log with method, path, status and duration",
+      fix="Log once per request (after_request or, better, WSGI middleware): method, path, status, duration_ms.")
+def no_completion_log(project):
+    if project.access_log_with_duration:
+        return
+    for fact in project.log_calls:
+        scope = fact.func
+        text = "".join(fact.module.lines[(scope or fact.node).lineno - 1:
+                                         getattr(scope or fact.node, "end_lineno", fact.node.lineno)])
+        if all(rx.search(text) for rx in (_METHOD, _PATH, _STATUS, _DURATION)):
+            return
+        # the values may be gathered in a helper of the same class/module: look at the call's arguments' names
+    yield hit(project.anchor, "no log line per request carries method, path, status and duration")

@@ -1,0 +1,133 @@
+"""Rate-limiting rules (Flask-Limiter semantics: a constructor ``storage_uri`` wins over
+``RATELIMIT_STORAGE_URI``; with neither, storage is ``memory://``, i.e. per process)."""
+
+from __future__ import annotations
+
+import re
+
+from ..astutil import UNKNOWN, ConfigRef, EnvRef, kwarg
+from . import hit, rule
+from ._common import any_config, production_views, value_of
+
+AUTH_WORDS = {"login", "signin", "logon", "password", "passwd", "forgot", "register", "registration", "signup",
+              "token", "tokens", "otp", "2fa", "mfa", "totp", "tfa", "twofactor", "authenticate", "passcode"}
+AUTH_PAIRS = {("sign", "in"), ("log", "in"), ("sign", "up"), ("two", "factor"), ("reset", "pw"), ("change", "pw"),
+              ("forgot", "pw"), ("verify", "code"), ("create", "account"), ("new", "session")}
+NOT_AUTH = {"logout", "signout", "csrf"}
+NOT_AUTH_PAIRS = {("log", "out"), ("sign", "out")}
+WRITE_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", text).lower()) if w]
+
+
+def auth_kind(project, route) -> bool:
+    texts = [route.rule or "", route.name or ""]
+    for pattern in project.config.auth_route_patterns:
+        if any(pattern.search(t) for t in texts):
+            return True
+    words = _words(" ".join(texts))
+    pairs = set(zip(words, words[1:]))
+    if NOT_AUTH & set(words) or NOT_AUTH_PAIRS & pairs:
+        return False
+    if AUTH_WORDS & set(words) or AUTH_PAIRS & pairs:
+        return True
+    segments = [s for s in (route.rule or "").lower().split("/") if s]
+    if segments and segments[-1] in ("session", "sessions", "refresh", "reset", "verify", "auth"):
+        return True
+    return False
+
+
+def auth_routes(project):
+    out = []
+    for r in project.routes:
+        if r.methods is not None and not (r.methods & WRITE_METHODS):
+            continue
+        if auth_kind(project, r):
+            out.append(r)
+    return out
+
+
+def has_rate_limiting(project) -> bool:
+    return bool(project.rate_limit_evidence or project.limiter_calls)
+
+
+def _describe(r) -> str:
+    methods = "/".join(sorted(r.methods & WRITE_METHODS)) if r.methods else "POST"
+    return f"{methods} {r.rule or '?'} ({r.name})"
+
+
+@rule("RATE001", "error", "authentication routes but no rate limiting at all",
+      fix="Add Flask-Limiter (limiter = Limiter(key_func=..., default_limits=[...]); limiter.init_app(app)) "
+          "and @limiter.limit(...) on each authentication route. Account lockouts are not rate limits.")
+def no_rate_limiting(project):
+    if has_rate_limiting(project):
+        return
+    routes = auth_routes(project)
+    if routes:
+        others = f" and {len(routes) - 1} more" if len(routes) > 1 else ""
+        yield hit(routes[0], f"no rate limiting anywhere, yet {_describe(routes[0])}{others} accept credentials")
+
+
+@rule("RATE002", "error", "authentication route without its own explicit rate limit (or exempted)",
+      fix="Put @limiter.limit('10 per minute') (stricter for password reset/OTP) under the route decorator.")
+def auth_route_unlimited(project):
+    if not has_rate_limiting(project):
+        return  # RATE001 covers it
+    for r in auth_routes(project):
+        if r.exempt:
+            yield hit(r, f"authentication route {_describe(r)} is exempt from rate limiting")
+        elif not r.limited:
+            yield hit(r, f"authentication route {_describe(r)} has no explicit rate limit of its own")
+
+
+def _memory(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower().startswith("memory://")
+    if isinstance(value, EnvRef):
+        return value.has_default and isinstance(value.default, str) and value.default.lower().startswith("memory")
+    return False
+
+
+@rule("RATE003", "error", "rate-limit storage is in-process memory in production",
+      fix="Use a shared store in production: RATELIMIT_STORAGE_URI = os.environ['RATELIMIT_STORAGE_URI'] "
+          "(redis://...), or Limiter(storage_uri=...).")
+def memory_storage(project):
+    for fact in project.limiter_calls:
+        if fact.in_dev_branch:
+            continue
+        node = kwarg(fact.node, "storage_uri")
+        views = production_views(project)
+        if node is not None:
+            value = value_of(fact, node)
+            if isinstance(value, ConfigRef):
+                for label, lookup in views:
+                    a = lookup(value.key)
+                    v = a.value if a is not None else (value.default if value.has_default else UNKNOWN)
+                    if _memory(v):
+                        yield hit(a or fact, f"{value.key} is memory:// in the {label} configuration")
+            elif _memory(value):
+                yield hit(fact, "Limiter(storage_uri=...) is memory:// (or defaults to it): every worker "
+                                "process counts separately")
+            continue
+        for label, lookup in views:
+            a = lookup("RATELIMIT_STORAGE_URI") or lookup("RATELIMIT_STORAGE_URL")
+            if a is None:
+                if project.env_config_loading:
+                    continue  # from_envvar / from_prefixed_env may supply it
+                yield hit(fact, f"no storage_uri and no RATELIMIT_STORAGE_URI in the {label} configuration: "
+                                "Flask-Limiter falls back to memory://")
+            elif _memory(a.value):
+                yield hit(a, f"RATELIMIT_STORAGE_URI is memory:// in the {label} configuration")
+
+
+@rule("RATE004", "warning", "no default or application-wide rate limit",
+      fix="Limiter(..., default_limits=['300 per minute']) or RATELIMIT_DEFAULT in the config.")
+def no_default_limits(project):
+    if any(any_config(project, k) is not None for k in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")):
+        return
+    for fact in project.limiter_calls:
+        if not (kwarg(fact.node, "default_limits") or kwarg(fact.node, "application_limits")):
+            yield hit(fact, "Limiter has no default_limits/application_limits: routes without a decorator "
+                            "are unlimited")

@@ -1,0 +1,48 @@
+"""Inline and per-path suppressions.
+
+* ``# fmw: ignore[CODE1,CODE2]`` on the finding's line suppresses those codes (prefixes allowed:
+  ``[CORS]``); a bare ``# fmw: ignore`` suppresses every finding on the line.
+* ruff/flake8 style ``# noqa: CODE1, CODE2`` is honoured when it names one of our codes (a bare
+  ``# noqa`` is left to the linters and does not silence the validator).
+* ``per-path-ignores`` in the config file: ``{glob: [codes]}``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from .findings import Finding
+
+_FMW = re.compile(r"#\s*fmw:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?", re.I)
+_NOQA = re.compile(r"#\s*noqa:\s*([A-Z0-9_,\s]+)", re.I)
+
+
+def codes_match(code: str, selectors) -> bool:
+    return any(code == s or code.startswith(s) for s in selectors if s)
+
+
+def line_suppresses(line: str, code: str) -> bool:
+    m = _FMW.search(line)
+    if m:
+        if m.group(1) is None:
+            return True
+        if codes_match(code, [c.strip().upper() for c in m.group(1).split(",")]):
+            return True
+    m = _NOQA.search(line)
+    if m and codes_match(code, [c.strip().upper() for c in re.split(r"[,\s]+", m.group(1)) if c.strip()]):
+        return True
+    return False
+
+
+def apply(findings: list[Finding], read_line, per_path_ignores: dict[str, list[str]]) -> list[Finding]:
+    """read_line(path, lineno) -> str ('' when unknown)."""
+    out = []
+    for f in findings:
+        if any(fnmatch.fnmatchcase(f.path, glob) and codes_match(f.rule, codes)
+               for glob, codes in per_path_ignores.items()):
+            continue
+        if line_suppresses(read_line(f.path, f.line), f.rule):
+            continue
+        out.append(f)
+    return out
