@@ -102,8 +102,11 @@ def evaluate(node, consts: dict | None = None, local: dict | None = None, depth:
         return out
     if isinstance(node, ast.Name):
         if node.id in local:
-            return evaluate(local[node.id], consts, {}, depth + 1) if isinstance(local[node.id], ast.AST) \
+            return (
+                evaluate(local[node.id], consts, {}, depth + 1)
+                if isinstance(local[node.id], ast.AST)
                 else local[node.id]
+            )
         if node.id in consts:
             return evaluate(consts[node.id], consts, {}, depth + 1)
         return UNKNOWN

@@ -16,7 +16,9 @@ from .rules import all_rules, run_rules
 from .suppressions import apply as apply_suppressions
 from .suppressions import codes_match
 
-DOCS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "rules")
+DOCS_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "rules"
+)
 
 DESCRIPTION = """\
 Statically check a Flask repository's middleware: CORS, rate limiting, security headers, request
@@ -66,19 +68,37 @@ def build_parser() -> argparse.ArgumentParser:
     rules = all_rules()
     table = "\n".join(f"  {r.code:<8} {r.severity:<7} {r.summary}" for r in rules.values())
     p = argparse.ArgumentParser(
-        prog="validate.py", description=DESCRIPTION, epilog=EPILOG.format(rules=table),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="validate.py",
+        description=DESCRIPTION,
+        epilog=EPILOG.format(rules=table),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("paths", nargs="*", metavar="PATH", help="repositories, directories or files (default: .)")
-    p.add_argument("--format", choices=sorted(FORMATTERS), default="text",
-                   help="text (default): path:line:col: RULE message + hint; json; sarif (2.1.0); "
-                        "github (workflow-command annotations)")
-    p.add_argument("--select", action="append", metavar="CODES",
-                   help="only these rule codes or prefixes, comma-separated (e.g. CORS,RATE001)")
+    p.add_argument(
+        "--format",
+        choices=sorted(FORMATTERS),
+        default="text",
+        help="text (default): path:line:col: RULE message + hint; json; sarif (2.1.0); "
+        "github (workflow-command annotations)",
+    )
+    p.add_argument(
+        "--select",
+        action="append",
+        metavar="CODES",
+        help="only these rule codes or prefixes, comma-separated (e.g. CORS,RATE001)",
+    )
     p.add_argument("--ignore", action="append", metavar="CODES", help="skip these rule codes or prefixes")
-    p.add_argument("--fail-on", choices=SEVERITIES, default="warning",
-                   help="lowest severity that makes the exit status 1 (default: warning)")
-    p.add_argument("--config", metavar="FILE", help="YAML config file (default: .flask-middleware.y(a)ml at the "
-                                                    "scanned root)")
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default="warning",
+        help="lowest severity that makes the exit status 1 (default: warning)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML config file (default: .flask-middleware.y(a)ml at the scanned root)",
+    )
     p.add_argument("--list-rules", action="store_true", help="print the rules with severity and summary")
     p.add_argument("--explain", metavar="RULE", help="print the documentation page of a rule")
     p.add_argument("--full-parse", action="store_true", help=argparse.SUPPRESS)
@@ -177,9 +197,17 @@ def main(argv=None) -> int:
                 # text/github/sarif locate files from the current directory
                 prefix = "" if os.path.normpath(root) == "." else os.path.normpath(root)
                 for f in findings:
-                    shown.append(f.__class__(f.rule, f.severity,
-                                             (prefix + "/" + f.path if prefix else f.path).replace(os.sep, "/"),
-                                             f.line, f.column, f.message, f.hint))
+                    shown.append(
+                        f.__class__(
+                            f.rule,
+                            f.severity,
+                            (prefix + "/" + f.path if prefix else f.path).replace(os.sep, "/"),
+                            f.line,
+                            f.column,
+                            f.message,
+                            f.hint,
+                        )
+                    )
         summary = summarize(shown, nfiles, notes)
         if args.format == "json":
             summary["roots"] = [os.path.normpath(p) for p in paths]
@@ -197,5 +225,8 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # never a traceback
-        print(textwrap.shorten(f"validate.py: internal error: {type(exc).__name__}: {exc}", 300), file=sys.stderr)
+        print(
+            textwrap.shorten(f"validate.py: internal error: {type(exc).__name__}: {exc}", 300),
+            file=sys.stderr,
+        )
         return 2

@@ -85,7 +85,7 @@ def parse_config_data(data, where: str) -> Config:
             try:
                 cfg.auth_route_patterns.append(re.compile(pattern, re.IGNORECASE))
             except re.error as exc:
-                raise UsageError(f"{where}: bad regular expression {pattern!r} in auth-route-patterns: {exc}")
+                raise UsageError(f"{where}: bad regular expression {pattern!r} in auth-route-patterns: {exc}") from None
     for key in ("rate-limit-decorators", "production-config", "exclude"):
         if key in data:
             setattr(cfg, key.replace("-", "_"), _str_list(data[key], key, where))
@@ -97,17 +97,17 @@ def load_config_file(path: str) -> Config:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}")
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"config file {path} is not UTF-8 text")
+        raise UsageError(f"config file {path} is not UTF-8 text") from None
     try:
         import yaml
     except ImportError:
-        raise UsageError(f"reading {path} needs PyYAML (pip install pyyaml)")
+        raise UsageError(f"reading {path} needs PyYAML (pip install pyyaml)") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: invalid YAML: {exc}")
+        raise UsageError(f"{path}: invalid YAML: {exc}") from None
     return parse_config_data(data, path)
 
 

@@ -6,12 +6,36 @@ import fnmatch
 import os
 from dataclasses import dataclass
 
-EXCLUDED_DIRS = frozenset({
-    "tests", "test", "migrations", "alembic", ".venv", "venv", "site-packages",
-    "node_modules", ".git", ".hg", ".svn", "build", "dist", "vendor", "vendored", "third_party",
-    ".tox", ".nox", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".eggs",
-    ".hypothesis", ".idea", ".vscode",
-})
+EXCLUDED_DIRS = frozenset(
+    {
+        "tests",
+        "test",
+        "migrations",
+        "alembic",
+        ".venv",
+        "venv",
+        "site-packages",
+        "node_modules",
+        ".git",
+        ".hg",
+        ".svn",
+        "build",
+        "dist",
+        "vendor",
+        "vendored",
+        "third_party",
+        ".tox",
+        ".nox",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".eggs",
+        ".hypothesis",
+        ".idea",
+        ".vscode",
+    }
+)
 MAX_BYTES = 2 * 1024 * 1024
 
 REQUIREMENT_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipfile.lock", "poetry.lock")
@@ -20,14 +44,16 @@ SERVER_CONF_EXT = (".conf", ".nginx", ".vhost", ".htaccess", ".conf.template", "
 
 @dataclass
 class Discovered:
-    python: list[tuple[str, str]]        # (absolute path, path relative to the root)
+    python: list[tuple[str, str]]  # (absolute path, path relative to the root)
     requirements: list[tuple[str, str]]
     server_configs: list[tuple[str, str]]
 
 
 def is_test_file(name: str) -> bool:
-    return name == "conftest.py" or (name.startswith("test_") and name.endswith(".py")) or name.endswith(
-        "_test.py"
+    return (
+        name == "conftest.py"
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
     )
 
 
@@ -47,8 +73,10 @@ def classify(rel: str, name: str) -> str | None:
     lower = name.lower()
     if lower.endswith(".py") or lower.endswith(".cfg.py"):
         return "python"
-    if name in REQUIREMENT_NAMES or (lower.endswith((".txt", ".in")) and (
-            "requirement" in lower or "constraint" in lower or "/requirements/" in "/" + rel.lower())):
+    if name in REQUIREMENT_NAMES or (
+        lower.endswith((".txt", ".in"))
+        and ("requirement" in lower or "constraint" in lower or "/requirements/" in "/" + rel.lower())
+    ):
         return "requirements"
     if lower.endswith(SERVER_CONF_EXT) or lower in ("nginx.conf", "httpd.conf", "apache2.conf", ".htaccess"):
         return "server"
@@ -93,8 +121,9 @@ def walk(root: str, extra_excludes: list[str]) -> Discovered:
                 continue
             if kind == "python" and is_test_file(name):
                 continue
-            getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[
-                kind]).append((full, rel))
+            getattr(
+                out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]
+            ).append((full, rel))
     return out
 
 
@@ -102,6 +131,7 @@ def single_file(path: str) -> Discovered:
     out = Discovered([], [], [])
     name = os.path.basename(path)
     kind = classify(name, name) or "python"
-    getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]).append(
-        (path, name))
+    getattr(
+        out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]
+    ).append((path, name))
     return out

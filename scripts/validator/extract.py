@@ -11,11 +11,28 @@ import re
 from .astutil import UNKNOWN, call_name, dotted, evaluate, kwarg, last, str_const
 from .model import ConfigAssign, ConfigClass, Fact, HeaderOp, Module, Project, Requirement, Route, ServerConf
 
-HOOKS = {"after_request", "after_app_request", "before_request", "before_app_request", "teardown_request",
-         "teardown_app_request", "teardown_appcontext"}
+HOOKS = {
+    "after_request",
+    "after_app_request",
+    "before_request",
+    "before_app_request",
+    "teardown_request",
+    "teardown_app_request",
+    "teardown_appcontext",
+}
 ROUTE_VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
 LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"}
-HEADER_METHODS = {"setdefault", "add", "set", "update", "extend", "pop", "remove", "add_header", "__setitem__"}
+HEADER_METHODS = {
+    "setdefault",
+    "add",
+    "set",
+    "update",
+    "extend",
+    "pop",
+    "remove",
+    "add_header",
+    "__setitem__",
+}
 RID_HEADER = re.compile(r"(?i)^(?:http_)?(?:x[-_])?(?:request|correlation|req|trace|amzn[-_]trace)[-_]?id$")
 RATE_NAME = re.compile(r"(?i)rate_?limit|throttl")
 DEV_TEST = re.compile(r"(?i)\b(?:debug|testing|development|dev|local)\b|\.debug|\.testing|== *['\"]dev")
@@ -24,8 +41,17 @@ CONFIG_CLASS = re.compile(r"(?i)config|settings")
 UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
 RID_TEXT = re.compile(r"(?i)request[-_]?id|correlation[-_]?id|trace[-_]?id")
 ID_GEN = re.compile(r"uuid\d?\(|uuid\.uuid|token_hex|token_urlsafe|ulid|nanoid|shortuuid")
-RID_PACKAGES = ("flask_request_id", "flask_log_request_id", "request_id", "asgi_correlation_id",
-                "opentelemetry", "ddtrace", "sentry_sdk", "elasticapm", "correlation_id")
+RID_PACKAGES = (
+    "flask_request_id",
+    "flask_log_request_id",
+    "request_id",
+    "asgi_correlation_id",
+    "opentelemetry",
+    "ddtrace",
+    "sentry_sdk",
+    "elasticapm",
+    "correlation_id",
+)
 
 
 class _ClassInfo:
@@ -33,8 +59,8 @@ class _ClassInfo:
         self.node, self.module = node, module
         self.bases = [last(dotted(b)) for b in node.bases]
         self.methods: dict[str, list[ast.expr]] = {}
-        self.decorators: list[ast.expr] = []          # class attribute `decorators = [...]`
-        self.method_decorators: list[ast.expr] = []   # flask-restful `method_decorators`
+        self.decorators: list[ast.expr] = []  # class attribute `decorators = [...]`
+        self.method_decorators: list[ast.expr] = []  # flask-restful `method_decorators`
 
 
 class Extractor:
@@ -58,8 +84,18 @@ class Extractor:
         return name
 
     def fact(self, kind, node, func=None, module_level=False, target=None, owner=None, dev=False) -> Fact:
-        return Fact(kind, self.m, node, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
-                    func, module_level, target, owner, dev)
+        return Fact(
+            kind,
+            self.m,
+            node,
+            getattr(node, "lineno", 1),
+            getattr(node, "col_offset", 0) + 1,
+            func,
+            module_level,
+            target,
+            owner,
+            dev,
+        )
 
     def is_rate_decorator(self, dec: ast.expr) -> str | None:
         """'limit' | 'exempt' | None."""
@@ -149,8 +185,9 @@ class Extractor:
                 if isinstance(t, ast.Subscript) and last(dotted(t.value)) == "headers":
                     name = str_const(self._slice(t))
                     if name:
-                        self.p.header_ops.append(HeaderOp(self.m, s.lineno, s.col_offset + 1, "del", name,
-                                                          func=func))
+                        self.p.header_ops.append(
+                            HeaderOp(self.m, s.lineno, s.col_offset + 1, "del", name, func=func)
+                        )
         self.scan_expr(s, func, cls, dev, loops, s)
 
     def _slice(self, sub: ast.Subscript):
@@ -160,9 +197,11 @@ class Extractor:
         return sl
 
     def _text(self, node) -> str:
+        """The source lines spanned by ``node`` (whole lines: cheap, and enough for keyword tests)."""
         try:
-            return ast.get_source_segment(self.src.text, node) or ""
-        except Exception:
+            end = getattr(node, "end_lineno", None) or node.lineno
+            return "".join(self.src.lines[node.lineno - 1 : end])
+        except (AttributeError, TypeError):
             return ""
 
     # ---- definitions ----------------------------------------------------------------------------
@@ -172,28 +211,45 @@ class Extractor:
         bases_full = [self.resolve(dotted(b)) for b in c.bases]
         # Werkzeug / http.server handler that stops announcing itself
         defined = {n.name for n in c.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        assigned = {t.id for n in c.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        assigned = {
+            t.id for n in c.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+        }
         if any(b.endswith("RequestHandler") for b in bases_full) and (
-                defined & {"send_response", "version_string"} or assigned & {"server_version", "sys_version"}):
+            defined & {"send_response", "version_string"} or assigned & {"server_version", "sys_version"}
+        ):
             self.p.server_header_suppression.append(self.fact("werkzeug-handler", c))
         # config class?
         upper_assigns = [n for n in c.body if isinstance(n, (ast.Assign, ast.AnnAssign))]
         is_cfg = CONFIG_CLASS.search(c.name) or any(
             isinstance(t, ast.Name) and UPPER.match(t.id)
-            for n in upper_assigns for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+            for n in upper_assigns
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        )
         if is_cfg and not c.name.endswith(("View", "Resource", "Handler")):
             cc = ConfigClass(c.name, info.bases, self.m, c.lineno)
             for n in c.body:
-                targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(
-                    n, ast.AnnAssign) else []
+                targets = (
+                    n.targets
+                    if isinstance(n, ast.Assign)
+                    else [n.target]
+                    if isinstance(n, ast.AnnAssign)
+                    else []
+                )
                 value = getattr(n, "value", None)
                 for t in targets:
                     if isinstance(t, ast.Name) and UPPER.match(t.id) and value is not None:
-                        cc.assigns[t.id] = ConfigAssign(t.id, evaluate(value, self.m.constants), self.m,
-                                                        n.lineno, n.col_offset + 1, f"class:{c.name}")
+                        cc.assigns[t.id] = ConfigAssign(
+                            t.id,
+                            evaluate(value, self.m.constants),
+                            self.m,
+                            n.lineno,
+                            n.col_offset + 1,
+                            f"class:{c.name}",
+                        )
                 if isinstance(n, ast.FunctionDef) and UPPER.match(n.name):
-                    cc.assigns[n.name] = ConfigAssign(n.name, UNKNOWN, self.m, n.lineno, n.col_offset + 1,
-                                                      f"class:{c.name}")
+                    cc.assigns[n.name] = ConfigAssign(
+                        n.name, UNKNOWN, self.m, n.lineno, n.col_offset + 1, f"class:{c.name}"
+                    )
                 elif isinstance(n, ast.FunctionDef):
                     # values set on the instance (e.g. read from the environment in __init__)
                     local: dict = {}
@@ -202,25 +258,39 @@ class Extractor:
                             for t in sub.targets:
                                 if isinstance(t, ast.Name):
                                     local[t.id] = sub.value
-                                if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
-                                        and t.value.id == "self" and UPPER.match(t.attr)):
+                                if (
+                                    isinstance(t, ast.Attribute)
+                                    and isinstance(t.value, ast.Name)
+                                    and t.value.id == "self"
+                                    and UPPER.match(t.attr)
+                                ):
                                     cc.assigns[t.attr] = ConfigAssign(
-                                        t.attr, evaluate(sub.value, self.m.constants, local), self.m,
-                                        sub.lineno, sub.col_offset + 1, f"class:{c.name}")
+                                        t.attr,
+                                        evaluate(sub.value, self.m.constants, local),
+                                        self.m,
+                                        sub.lineno,
+                                        sub.col_offset + 1,
+                                        f"class:{c.name}",
+                                    )
             self.p.config_classes.setdefault(c.name, []).append(cc)
         # class-based view facts
         for n in c.body:
             if isinstance(n, ast.Assign):
                 for t in n.targets:
-                    if isinstance(t, ast.Name) and t.id == "decorators" and isinstance(n.value, (ast.List, ast.Tuple)):
+                    if (
+                        isinstance(t, ast.Name)
+                        and t.id == "decorators"
+                        and isinstance(n.value, (ast.List, ast.Tuple))
+                    ):
                         info.decorators.extend(n.value.elts)
                     if isinstance(t, ast.Name) and t.id == "method_decorators":
                         if isinstance(n.value, (ast.List, ast.Tuple)):
                             info.method_decorators.extend(n.value.elts)
                         elif isinstance(n.value, ast.Dict):
                             for v in n.value.values:
-                                info.method_decorators.extend(v.elts if isinstance(v, (ast.List, ast.Tuple))
-                                                              else [v])
+                                info.method_decorators.extend(
+                                    v.elts if isinstance(v, (ast.List, ast.Tuple)) else [v]
+                                )
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 info.methods[n.name] = n.decorator_list
         for dec in c.decorator_list:
@@ -274,8 +344,9 @@ class Extractor:
         rule = str_const(dec.args[0]) if dec.args else str_const(kwarg(dec, "rule"))
         if class_based:
             methods = None
-        r = Route(self.m, dec.lineno, dec.col_offset + 1, rule, methods, target.name, owner,
-                  class_based=class_based)
+        r = Route(
+            self.m, dec.lineno, dec.col_offset + 1, rule, methods, target.name, owner, class_based=class_based
+        )
         self.p.routes.append(r)
         if rule:
             self.p.route_paths.append(rule)
@@ -299,9 +370,21 @@ class Extractor:
             # app.config["KEY"] = value
             if isinstance(t, ast.Subscript) and (dotted(t.value) or "").endswith("config"):
                 key = str_const(self._slice(t))
+                if key is None and func is not None and "environ" in self._text(func):
+                    # app.config[name] = value in a loop over the environment: env-driven config
+                    self.p.env_config_loading.append(self.fact("config-from-env", s))
                 if key:
-                    self.p.loose_config.append(ConfigAssign(
-                        key, evaluate(value, self.m.constants), self.m, s.lineno, s.col_offset + 1, "loose", dev))
+                    self.p.loose_config.append(
+                        ConfigAssign(
+                            key,
+                            evaluate(value, self.m.constants),
+                            self.m,
+                            s.lineno,
+                            s.col_offset + 1,
+                            "loose",
+                            dev,
+                        )
+                    )
             # response.headers["Name"] = value
             if isinstance(t, ast.Subscript) and last(dotted(t.value)) == "headers":
                 self.header_op("set", self._slice(t), value, s, func, loops)
@@ -311,15 +394,29 @@ class Extractor:
                 if func is None and owner in self.p._module_apps.get(self.m.rel, set()):  # type: ignore
                     self.p.module_setup.append(self.fact("wsgi_app", s, module_level=True, owner=owner))
             # module-level constants in config files
-            if (func is None and cls is None and isinstance(t, ast.Name) and UPPER.match(t.id)
-                    and self.m.is_config_file):
-                self.p.loose_config.append(ConfigAssign(
-                    t.id, evaluate(value, self.m.constants), self.m, s.lineno, s.col_offset + 1,
-                    f"file:{self.m.rel}", dev))
+            if (
+                func is None
+                and cls is None
+                and isinstance(t, ast.Name)
+                and UPPER.match(t.id)
+                and self.m.is_config_file
+            ):
+                self.p.loose_config.append(
+                    ConfigAssign(
+                        t.id,
+                        evaluate(value, self.m.constants),
+                        self.m,
+                        s.lineno,
+                        s.col_offset + 1,
+                        f"file:{self.m.rel}",
+                        dev,
+                    )
+                )
             # gunicorn: SERVER / SERVER_SOFTWARE / default_headers patches
             tname = dotted(t) or ""
             if tname.endswith(("default_headers", "gunicorn.SERVER", "SERVER_SOFTWARE")) and (
-                    "gunicorn" in self.src.text):
+                "gunicorn" in self.src.text
+            ):
                 self.p.server_header_suppression.append(self.fact("gunicorn-patch", s))
         # remember names bound to interesting calls
         if isinstance(value, ast.Call):
@@ -333,7 +430,10 @@ class Extractor:
     # ---- expressions ----------------------------------------------------------------------------
     def scan_expr(self, node, func, cls, dev, loops, stmt):
         for sub in ast.walk(node):
-            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and sub is not node:
+            if (
+                isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+                and sub is not node
+            ):
                 continue
             if isinstance(sub, ast.Call):
                 if id(sub) in self._handled:
@@ -369,8 +469,9 @@ class Extractor:
         value = evaluate(value_node, self.m.constants) if value_node is not None else None
         names.append((name, value))
         for n, v in names:
-            self.p.header_ops.append(HeaderOp(self.m, line, col, op, n, v, value_node, func,
-                                              self._origin_guarded(stmt, func)))
+            self.p.header_ops.append(
+                HeaderOp(self.m, line, col, op, n, v, value_node, func, self._origin_guarded(stmt, func))
+            )
 
     def _origin_guarded(self, stmt, func) -> bool:
         if func is None:
@@ -378,8 +479,9 @@ class Extractor:
         for node in ast.walk(func):
             if isinstance(node, (ast.If, ast.IfExp)) and node.lineno <= stmt.lineno:
                 text = self._text(node.test).lower()
-                if "origin" in text and any(op in text for op in (" in ", "==", "match", "allowed", "startswith",
-                                                                 "endswith")):
+                if "origin" in text and any(
+                    op in text for op in (" in ", "==", "match", "allowed", "startswith", "endswith")
+                ):
                     return True
         return False
 
@@ -392,14 +494,19 @@ class Extractor:
         first = dotted(call.args[0]) if call.args else None
 
         if tail == "Flask" and (resolved.startswith("flask") or name == "Flask"):
-            self.p.app_sites.append(self.fact("Flask", call, func=func, module_level=module_level, target=target))
+            self.p.app_sites.append(
+                self.fact("Flask", call, func=func, module_level=module_level, target=target)
+            )
             if module_level and target:
                 m_apps.add(target)
             return
         if tail == "CORS" and (resolved.startswith("flask_cors") or name == "CORS"):
             app_arg = first or dotted(kwarg(call, "app"))
-            self.p.cors_calls.append(self.fact("CORS", call, func=func, module_level=module_level,
-                                               target=target, owner=app_arg, dev=dev))
+            self.p.cors_calls.append(
+                self.fact(
+                    "CORS", call, func=func, module_level=module_level, target=target, owner=app_arg, dev=dev
+                )
+            )
             if module_level and app_arg in m_apps:
                 self.p.module_setup.append(self.fact("CORS", call, module_level=True, owner=app_arg))
             return
@@ -407,8 +514,9 @@ class Extractor:
             self.p.cors_calls.append(self.fact("cross_origin", call, func=func, dev=dev))
             return
         if tail == "Limiter" and (resolved.startswith("flask_limiter") or name == "Limiter"):
-            self.p.limiter_calls.append(self.fact("Limiter", call, func=func, module_level=module_level,
-                                                  target=target, dev=dev))
+            self.p.limiter_calls.append(
+                self.fact("Limiter", call, func=func, module_level=module_level, target=target, dev=dev)
+            )
             self.p.rate_limit_evidence.append(self.fact("Limiter", call))
             if target:
                 self.p.limiter_names.add(last(target))
@@ -416,8 +524,9 @@ class Extractor:
             if module_level and app_arg in m_apps:
                 self.p.module_setup.append(self.fact("Limiter", call, module_level=True, owner=app_arg))
             return
-        if tail == "Talisman" and (resolved.startswith("flask_talisman") or resolved.startswith("talisman")
-                                   or name == "Talisman"):
+        if tail == "Talisman" and (
+            resolved.startswith("flask_talisman") or resolved.startswith("talisman") or name == "Talisman"
+        ):
             self.p.header_libs.append(self.fact("talisman", call, func=func, target=target, owner=first))
             if module_level and first in m_apps:
                 self.p.module_setup.append(self.fact("Talisman", call, module_level=True, owner=first))
@@ -449,9 +558,18 @@ class Extractor:
                 rule = str_const(a)
                 if rule:
                     self.p.route_paths.append(rule)
-                    self.p.routes.append(Route(self.m, call.lineno, call.col_offset + 1, rule, None, cls_name,
-                                               dotted(call.func.value) if isinstance(call.func, ast.Attribute)
-                                               else None, class_based=True))
+                    self.p.routes.append(
+                        Route(
+                            self.m,
+                            call.lineno,
+                            call.col_offset + 1,
+                            rule,
+                            None,
+                            cls_name,
+                            dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None,
+                            class_based=True,
+                        )
+                    )
         elif tail == "register_blueprint" and call.args:
             prefix = str_const(kwarg(call, "url_prefix"))
             if prefix is not None and dotted(call.args[0]):
@@ -466,18 +584,24 @@ class Extractor:
             self.p.hooks.append(self.fact(tail, call, func=None, owner=owner, target=fn))
             if module_level and owner in m_apps:
                 self.p.module_setup.append(self.fact(f"{owner}.{tail}", call, module_level=True, owner=owner))
-        elif tail in ("from_envvar", "from_prefixed_env") or (tail == "from_file" and "environ" in self._text(call)):
+        elif tail in ("from_envvar", "from_prefixed_env") or (
+            tail == "from_file" and "environ" in self._text(call)
+        ):
             self.p.env_config_loading.append(self.fact(tail, call))
-        elif tail in ("from_mapping", "update", "setdefault") and (dotted(call.func) or "").rsplit(".", 1)[0].endswith(
-                "config"):
+        elif tail in ("from_mapping", "update", "setdefault") and (dotted(call.func) or "").rsplit(".", 1)[
+            0
+        ].endswith("config"):
             self.mapping_config(call, dev)
         elif tail == "from_pyfile" and call.args:
             fname = str_const(call.args[0])
             if fname:
                 self.p._pyfiles.add(os.path.basename(fname))  # type: ignore[attr-defined]
         # headers.<method>(...)
-        if isinstance(call.func, ast.Attribute) and tail in HEADER_METHODS and last(
-                dotted(call.func.value)) == "headers":
+        if (
+            isinstance(call.func, ast.Attribute)
+            and tail in HEADER_METHODS
+            and last(dotted(call.func.value)) == "headers"
+        ):
             self.header_call(call, tail, stmt, func, loops)
         if tail in LOG_METHODS and isinstance(call.func, ast.Attribute):
             recv = (dotted(call.func.value) or "").lower()
@@ -495,11 +619,20 @@ class Extractor:
             if isinstance(value, dict):
                 for k, v in value.items():
                     if isinstance(k, str):
-                        self.p.header_ops.append(HeaderOp(self.m, call.lineno, call.col_offset + 1, "set", k, v,
-                                                          None, func))
+                        self.p.header_ops.append(
+                            HeaderOp(self.m, call.lineno, call.col_offset + 1, "set", k, v, None, func)
+                        )
             elif isinstance(call.args[0], ast.Name):
-                self.p._deferred_headers.append((self.m, call.args[0], "set", call.lineno,  # type: ignore
-                                                 call.col_offset + 1, func))
+                self.p._deferred_headers.append(
+                    (
+                        self.m,
+                        call.args[0],
+                        "set",
+                        call.lineno,  # type: ignore
+                        call.col_offset + 1,
+                        func,
+                    )
+                )
             return
         if not call.args:
             return
@@ -521,8 +654,11 @@ class Extractor:
             elif isinstance(view.func, ast.Call) and self.is_rate_decorator(view.func) == "limit":
                 limited = True
                 inner = view.args[0] if view.args else None
-                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and \
-                        inner.func.attr == "as_view":
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr == "as_view"
+                ):
                     name, class_based = last(dotted(inner.func.value)), True
                 else:
                     name = last(dotted(inner))
@@ -531,8 +667,17 @@ class Extractor:
         if name is None:
             name = str_const(call.args[1]) if len(call.args) > 1 else "?"
         owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
-        r = Route(self.m, call.lineno, call.col_offset + 1, rule, methods, name or "?", owner, limited=limited,
-                  class_based=class_based)
+        r = Route(
+            self.m,
+            call.lineno,
+            call.col_offset + 1,
+            rule,
+            methods,
+            name or "?",
+            owner,
+            limited=limited,
+            class_based=class_based,
+        )
         self.p.routes.append(r)
         if rule:
             self.p.route_paths.append(rule)
@@ -550,20 +695,22 @@ class Extractor:
                 items.append((kw.arg, evaluate(kw.value, self.m.constants)))
         for k, v in items:
             if UPPER.match(k):
-                self.p.loose_config.append(ConfigAssign(k, v, self.m, call.lineno, call.col_offset + 1, "loose", dev))
+                self.p.loose_config.append(
+                    ConfigAssign(k, v, self.m, call.lineno, call.col_offset + 1, "loose", dev)
+                )
 
 
 # ---- module entry points -------------------------------------------------------------------------
 def _init_private(project: Project):
     if not hasattr(project, "_classes"):
-        project._classes = {}            # type: ignore[attr-defined]
-        project._module_apps = {}        # type: ignore[attr-defined]
-        project._deferred_headers = []   # type: ignore[attr-defined]
-        project._deferred_names = []     # type: ignore[attr-defined]
-        project._pyfiles = set()         # type: ignore[attr-defined]
-        project._constants = {}          # type: ignore[attr-defined]
-        project._texts = []              # type: ignore[attr-defined]
-        project._funcs = {}              # type: ignore[attr-defined]
+        project._classes = {}  # type: ignore[attr-defined]
+        project._module_apps = {}  # type: ignore[attr-defined]
+        project._deferred_headers = []  # type: ignore[attr-defined]
+        project._deferred_names = []  # type: ignore[attr-defined]
+        project._pyfiles = set()  # type: ignore[attr-defined]
+        project._constants = {}  # type: ignore[attr-defined]
+        project._texts = []  # type: ignore[attr-defined]
+        project._funcs = {}  # type: ignore[attr-defined]
 
 
 def extract_module(project: Project, src) -> None:
@@ -586,13 +733,15 @@ def extract_module(project: Project, src) -> None:
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             constants[stmt.target.id] = stmt.value
     is_flask = any(v == "flask" or v.startswith(("flask.", "flask_")) for v in imports.values()) or bool(
-        re.search(r"^\s*(?:from|import)\s+flask\b", src.text, re.M))
+        re.search(r"^\s*(?:from|import)\s+flask\b", src.text, re.M)
+    )
     module = Module(src.rel, src.lines, imports, constants, is_flask)
     module.is_config_file = bool(CONFIG_FILE.search(src.rel))
     base = os.path.basename(src.rel)
     for glob in project.config.production_config:
         if ("/" in glob or "*" in glob or glob.endswith((".py", ".cfg"))) and (
-                fnmatch.fnmatchcase(src.rel, glob) or fnmatch.fnmatchcase(base, glob)):
+            fnmatch.fnmatchcase(src.rel, glob) or fnmatch.fnmatchcase(base, glob)
+        ):
             module.is_config_file = True
     project.modules.append(module)
     project.is_flask = project.is_flask or is_flask
@@ -639,7 +788,7 @@ def finish(project: Project) -> None:
     pyfiles = project._pyfiles  # type: ignore[attr-defined]
     texts = project._texts  # type: ignore[attr-defined]
     for module, text in texts:
-        if module.is_flask and (RID_TEXT.search(text) and ID_GEN.search(text)):
+        if RID_TEXT.search(text) and ID_GEN.search(text):
             project.request_id_evidence.append(Fact("rid-generated", module, None, 1, 1))
         if any(f"import {p}" in text or f"from {p}" in text for p in RID_PACKAGES):
             project.request_id_evidence.append(Fact("rid-package", module, None, 1, 1))
@@ -649,8 +798,16 @@ def finish(project: Project) -> None:
             module.is_config_file = True
             for stmt_name, node in module.constants.items():
                 if UPPER.match(stmt_name):
-                    project.loose_config.append(ConfigAssign(stmt_name, evaluate(node, module.constants), module,
-                                                             getattr(node, "lineno", 1), 1, f"file:{module.rel}"))
+                    project.loose_config.append(
+                        ConfigAssign(
+                            stmt_name,
+                            evaluate(node, module.constants),
+                            module,
+                            getattr(node, "lineno", 1),
+                            1,
+                            f"file:{module.rel}",
+                        )
+                    )
     # resolve class-based routes (MethodView / Resource decorators)
     classes = project._classes  # type: ignore[attr-defined]
     for r in project.routes:
@@ -679,8 +836,12 @@ def finish(project: Project) -> None:
 
 # ---- non-Python files ----------------------------------------------------------------------------
 _REQ_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?|===)[^;#]*)?")
-_QUOTED_REQ = re.compile(r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?)[^"';]*)["';]""")
-_POETRY_DEP = re.compile(r"""^\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*=\s*(?:["']([^"']*)["']|\{[^}]*?version\s*=\s*["']([^"']*)["'])""")
+_QUOTED_REQ = re.compile(
+    r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?)[^"';]*)["';]"""
+)
+_POETRY_DEP = re.compile(
+    r"""^\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*=\s*(?:["']([^"']*)["']|\{[^}]*?version\s*=\s*["']([^"']*)["'])"""
+)
 
 
 def _norm(name: str) -> str:
@@ -719,17 +880,26 @@ def extract_requirements(project: Project, full: str, rel: str) -> None:
             section = stripped.strip("[]").strip().lower()
             continue
         if base in ("pyproject.toml", "Pipfile", "setup.py", "setup.cfg"):
-            if base == "Pipfile" or "poetry" in section and "dependencies" in section:
+            if base == "Pipfile" or ("poetry" in section and "dependencies" in section):
                 m = _POETRY_DEP.match(ln)
                 if m and m.group(1).lower() != "python":
                     spec = m.group(2) if m.group(2) is not None else m.group(3)
-                    project.requirements.append(Requirement(_norm(m.group(1)), spec or "", rel, i + 1,
-                                                            "pipfile" if base == "Pipfile" else "poetry"))
+                    project.requirements.append(
+                        Requirement(
+                            _norm(m.group(1)),
+                            spec or "",
+                            rel,
+                            i + 1,
+                            "pipfile" if base == "Pipfile" else "poetry",
+                        )
+                    )
                     continue
             if base == "setup.cfg":
                 m = _REQ_LINE.match(ln)
                 if ln.startswith((" ", "\t")) and m and m.group(2):
-                    project.requirements.append(Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1))
+                    project.requirements.append(
+                        Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1)
+                    )
                 continue
             for m in _QUOTED_REQ.finditer(ln):
                 project.requirements.append(Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1))
@@ -738,19 +908,28 @@ def extract_requirements(project: Project, full: str, rel: str) -> None:
             continue
         m = _REQ_LINE.match(stripped)
         if m:
-            project.requirements.append(Requirement(_norm(m.group(1)), (m.group(2) or "").strip(), rel, i + 1))
+            project.requirements.append(
+                Requirement(_norm(m.group(1)), (m.group(2) or "").strip(), rel, i + 1)
+            )
 
 
-_NGINX_HEADER = re.compile(r"""^\s*(?:add_header|more_set_headers)\s+["']?([A-Za-z0-9-]+)["']?:?\s*["']?([^;"']*)""")
-_APACHE_HEADER = re.compile(r"""^\s*Header\s+(?:always\s+)?(?:set|append|add|merge|setifempty)\s+([A-Za-z0-9-]+)\s+["']?([^"'\n]*)""",
-                            re.I)
+_NGINX_HEADER = re.compile(
+    r"""^\s*(?:add_header|more_set_headers)\s+["']?([A-Za-z0-9-]+)["']?:?\s*["']?([^;"']*)"""
+)
+_APACHE_HEADER = re.compile(
+    r"""^\s*Header\s+(?:always\s+)?(?:set|append|add|merge|setifempty)\s+([A-Za-z0-9-]+)\s+["']?([^"'\n]*)""",
+    re.I,
+)
 
 
 def extract_server_conf(project: Project, full: str, rel: str) -> None:
     with open(full, encoding="utf-8", errors="replace") as fh:
         text = fh.read(2 * 1024 * 1024)
-    kind = "nginx" if re.search(r"\b(server_tokens|add_header|proxy_pass|location\s)", text) else (
-        "apache" if re.search(r"(?i)<VirtualHost|ServerTokens|^\s*Header\s", text, re.M) else "unknown")
+    kind = (
+        "nginx"
+        if re.search(r"\b(server_tokens|add_header|proxy_pass|location\s)", text)
+        else ("apache" if re.search(r"(?i)<VirtualHost|ServerTokens|^\s*Header\s", text, re.M) else "unknown")
+    )
     conf = ServerConf(rel, kind)
     for i, ln in enumerate(text.splitlines(), 1):
         if ln.strip().startswith("#"):
@@ -762,12 +941,15 @@ def extract_server_conf(project: Project, full: str, rel: str) -> None:
         low = ln.strip().lower()
         if re.match(r"server_tokens\s+off", low):
             conf.features["server_tokens_off"] = i
-        if re.match(r"(proxy_hide_header\s+server|more_clear_headers\s+['\"]?server|header\s+(always\s+)?unset\s+server)",
-                    low):
+        if re.match(
+            r"(proxy_hide_header\s+server|more_clear_headers\s+['\"]?server|header\s+(always\s+)?unset\s+server)",
+            low,
+        ):
             conf.features["hide_server"] = i
         if re.match(r"servertokens\s+prod", low):
             conf.features["apache_tokens_prod"] = i
     project.server_confs.append(conf)
-    if conf.features.get("apache_tokens_prod") or (conf.features.get("server_tokens_off")
-                                                   and conf.features.get("hide_server")):
+    if conf.features.get("apache_tokens_prod") or (
+        conf.features.get("server_tokens_off") and conf.features.get("hide_server")
+    ):
         project.server_header_suppression.append((rel, min(conf.features.values())))

@@ -17,9 +17,9 @@ from .config import Config
 @dataclass
 class Module:
     rel: str
-    lines: list[str]
-    imports: dict[str, str]          # local alias -> dotted origin ("CORS" -> "flask_cors.CORS")
-    constants: dict[str, ast.expr]   # module-level NAME = <expr>
+    lines: list[str] = field(repr=False)
+    imports: dict[str, str] = field(repr=False)  # alias -> dotted origin ("CORS" -> "flask_cors.CORS")
+    constants: dict[str, ast.expr] = field(repr=False)  # module-level NAME = <expr>
     is_flask: bool = False
     is_config_file: bool = False
 
@@ -27,15 +27,16 @@ class Module:
 @dataclass
 class Fact:
     """A call or statement of interest with its location."""
+
     kind: str
     module: Module
-    node: ast.AST
+    node: ast.AST = field(repr=False)
     line: int
     col: int
-    func: ast.AST | None = None       # enclosing function, if any
+    func: ast.AST | None = field(default=None, repr=False)  # enclosing function, if any
     module_level: bool = False
-    target: str | None = None         # name it was assigned to, if any
-    owner: str | None = None          # e.g. the app/blueprint variable the call applies to
+    target: str | None = None  # name it was assigned to, if any
+    owner: str | None = None  # e.g. the app/blueprint variable the call applies to
     in_dev_branch: bool = False
 
 
@@ -45,9 +46,9 @@ class Route:
     line: int
     col: int
     rule: str | None
-    methods: set[str] | None         # None: unknown (treat as "may accept POST")
-    name: str                         # view function / endpoint / class name
-    owner: str | None                 # app or blueprint variable name
+    methods: set[str] | None  # None: unknown (treat as "may accept POST")
+    name: str  # view function / endpoint / class name
+    owner: str | None  # app or blueprint variable name
     limited: bool = False
     exempt: bool = False
     class_based: bool = False
@@ -58,9 +59,9 @@ class HeaderOp:
     module: Module
     line: int
     col: int
-    op: str                           # set | setdefault | add | pop | del | remove | dict
-    name: str                         # header name as written
-    value: object = None              # evaluated value (str, UNKNOWN, ...)
+    op: str  # set | setdefault | add | pop | del | remove | dict
+    name: str  # header name as written
+    value: object = None  # evaluated value (str, UNKNOWN, ...)
     value_node: ast.AST | None = None
     func: ast.AST | None = None
     conditional_on_origin: bool = False
@@ -69,11 +70,11 @@ class HeaderOp:
 @dataclass
 class ConfigAssign:
     key: str
-    value: object                     # evaluated value
+    value: object  # evaluated value
     module: Module
     line: int
     col: int
-    scope: str                        # "class:<Name>" | "loose"
+    scope: str  # "class:<Name>" | "loose"
     dev_only: bool = False
 
 
@@ -88,19 +89,19 @@ class ConfigClass:
 
 @dataclass
 class Requirement:
-    name: str                         # normalised: lower-case, "_" -> "-"
+    name: str  # normalised: lower-case, "_" -> "-"
     spec: str
     path: str
     line: int
-    kind: str = "pep508"              # pep508 | poetry | lock
+    kind: str = "pep508"  # pep508 | poetry | lock
 
 
 @dataclass
 class ServerConf:
     rel: str
-    kind: str                         # nginx | apache | unknown
-    headers: dict[str, tuple[str, int]] = field(default_factory=dict)   # lower name -> (value, line)
-    features: dict[str, int] = field(default_factory=dict)              # feature -> line
+    kind: str  # nginx | apache | unknown
+    headers: dict[str, tuple[str, int]] = field(default_factory=dict)  # lower name -> (value, line)
+    features: dict[str, int] = field(default_factory=dict)  # feature -> line
 
 
 @dataclass
@@ -110,27 +111,27 @@ class Project:
     modules: list[Module] = field(default_factory=list)
     parse_problems: list[tuple[str, int, int, str]] = field(default_factory=list)
     is_flask: bool = False
-    app_sites: list[Fact] = field(default_factory=list)           # Flask(...) calls
-    cors_calls: list[Fact] = field(default_factory=list)          # CORS(...) / cross_origin(...)
-    limiter_calls: list[Fact] = field(default_factory=list)       # Limiter(...)
+    app_sites: list[Fact] = field(default_factory=list)  # Flask(...) calls
+    cors_calls: list[Fact] = field(default_factory=list)  # CORS(...) / cross_origin(...)
+    limiter_calls: list[Fact] = field(default_factory=list)  # Limiter(...)
     limiter_names: set[str] = field(default_factory=set)
     rate_limit_evidence: list[Fact] = field(default_factory=list)
-    limited_targets: set[str] = field(default_factory=set)        # names wrapped by limiter.limit(...)(x)
+    limited_targets: set[str] = field(default_factory=set)  # names wrapped by limiter.limit(...)(x)
     exempt_targets: set[str] = field(default_factory=set)
     routes: list[Route] = field(default_factory=list)
-    route_paths: list[str] = field(default_factory=list)          # every route rule seen (incl. lazily)
+    route_paths: list[str] = field(default_factory=list)  # every route rule seen (incl. lazily)
     blueprint_prefixes: dict[str, str] = field(default_factory=dict)
     render_template_used: bool = False
-    hooks: list[Fact] = field(default_factory=list)               # after_request etc. (func in .node)
+    hooks: list[Fact] = field(default_factory=list)  # after_request etc. (func in .node)
     header_ops: list[HeaderOp] = field(default_factory=list)
-    header_libs: list[Fact] = field(default_factory=list)         # Talisman(...), secure
+    header_libs: list[Fact] = field(default_factory=list)  # Talisman(...), secure
     config_classes: dict[str, list[ConfigClass]] = field(default_factory=dict)
     loose_config: list[ConfigAssign] = field(default_factory=list)
     env_config_loading: list[Fact] = field(default_factory=list)  # from_envvar / from_prefixed_env
     log_calls: list[Fact] = field(default_factory=list)
     request_id_reads: list[Fact] = field(default_factory=list)
     request_id_evidence: list[Fact] = field(default_factory=list)
-    module_setup: list[Fact] = field(default_factory=list)        # APP001 candidates
+    module_setup: list[Fact] = field(default_factory=list)  # APP001 candidates
     requirements: list[Requirement] = field(default_factory=list)
     server_confs: list[ServerConf] = field(default_factory=list)
     server_header_suppression: list[Fact | tuple[str, int]] = field(default_factory=list)
@@ -139,7 +140,22 @@ class Project:
     @property
     def anchor(self) -> tuple[str, int, int]:
         """Where project-wide findings point: the first Flask(...) or the first flask-importing module."""
-        for fact in self.app_sites:
+
+        def score(fact):
+            fname = getattr(fact.func, "name", "") or ""
+            base = fact.module.rel.rsplit("/", 1)[-1]
+            return (
+                0
+                if "app" in fname.lower() or "factory" in fname.lower()
+                else 1
+                if base in ("__init__.py", "app.py", "wsgi.py", "main.py", "application.py")
+                else 2,
+                fact.module.rel.count("/"),
+                fact.module.rel,
+            )
+
+        if self.app_sites:
+            fact = min(self.app_sites, key=score)
             return fact.module.rel, fact.line, fact.col
         for mod in self.modules:
             if mod.is_flask:
@@ -152,8 +168,9 @@ def _read(path: str) -> bytes:
         return fh.read(discovery.MAX_BYTES + 1)
 
 
-def build_model(root: str, config: Config, files: discovery.Discovered | None = None,
-                lazy: bool = True) -> Project:
+def build_model(
+    root: str, config: Config, files: discovery.Discovered | None = None, lazy: bool = True
+) -> Project:
     from . import extract
 
     project = Project(root=root, config=config)
@@ -163,7 +180,9 @@ def build_model(root: str, config: Config, files: discovery.Discovered | None = 
         try:
             size = os.path.getsize(full)
             if size > discovery.MAX_BYTES:
-                project.parse_problems.append((rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB"))
+                project.parse_problems.append(
+                    (rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB")
+                )
                 continue
             raw = _read(full)
             src = parsing.parse_source(full, rel, raw, lazy=lazy)

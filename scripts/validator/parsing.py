@@ -22,8 +22,12 @@ TRIGGER = re.compile(
     r"_request|wsgi_app|init_app|request_id|[Rr]equest[-_]?I[Dd]|[Cc]orrelation|uuid|send_response|"
     r"version_string|SERVER|default_headers|Blueprint|blueprint|\.(?:post|put|patch|delete)\("
 )
-LOG_CALL = re.compile(r"\b\w*(?:log|LOG|Log)\w*\.(?:debug|info|warning|warn|error|exception|critical|fatal|log|msg)\(")
-SENSITIVE_HINT = re.compile(r"(?i)passw|passwd|pwd|secret|token|otp|api_?key|credential|authoriz|cookie|request\.")
+LOG_CALL = re.compile(
+    r"\b\w*(?:log|LOG|Log)\w*\.(?:debug|info|warning|warn|error|exception|critical|fatal|log|msg)\("
+)
+SENSITIVE_HINT = re.compile(
+    r"(?i)passw|passwd|pwd|secret|token|otp|api_?key|credential|authoriz|cookie|request\."
+)
 _START = re.compile(r"[A-Za-z_@]")
 _CONT = re.compile(r"(?:else|elif|except|finally)\b|[)\]}]")
 _CONST = re.compile(r"[A-Z_][A-Z0-9_]*\s*(?::[^=]*)?=")
@@ -52,11 +56,11 @@ def decode(raw: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise ParseFailure(f"bad encoding declaration: {exc.msg if hasattr(exc, 'msg') else exc}")
+        raise ParseFailure(f"bad encoding declaration: {exc.msg if hasattr(exc, 'msg') else exc}") from None
     try:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ParseFailure(f"cannot decode as {encoding}: {exc}")
+        raise ParseFailure(f"cannot decode as {encoding}: {exc}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
@@ -109,11 +113,11 @@ def _parse(text: str, name: str) -> ast.Module:
     try:
         return ast.parse(text, filename=name)
     except SyntaxError as exc:
-        raise ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        raise ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
     except (ValueError, TypeError) as exc:
-        raise ParseFailure(f"cannot parse: {exc}")
+        raise ParseFailure(f"cannot parse: {exc}") from None
     except (RecursionError, MemoryError):
-        raise ParseFailure("too deeply nested to parse")
+        raise ParseFailure("too deeply nested to parse") from None
 
 
 def parse_source(path: str, rel: str, raw: bytes, lazy: bool = True) -> Source:

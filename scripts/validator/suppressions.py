@@ -39,8 +39,10 @@ def apply(findings: list[Finding], read_line, per_path_ignores: dict[str, list[s
     """read_line(path, lineno) -> str ('' when unknown)."""
     out = []
     for f in findings:
-        if any(fnmatch.fnmatchcase(f.path, glob) and codes_match(f.rule, codes)
-               for glob, codes in per_path_ignores.items()):
+        if any(
+            fnmatch.fnmatchcase(f.path, glob) and codes_match(f.rule, codes)
+            for glob, codes in per_path_ignores.items()
+        ):
             continue
         if line_suppresses(read_line(f.path, f.line), f.rule):
             continue

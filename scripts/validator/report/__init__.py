@@ -16,5 +16,9 @@ def summarize(findings, files_scanned: int = 0, notes=None) -> dict:
     counts = {"error": 0, "warning": 0, "info": 0}
     for f in findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
-    return {"files_scanned": files_scanned, "total": len(findings), "by_severity": counts,
-            "notes": list(notes or [])}
+    return {
+        "files_scanned": files_scanned,
+        "total": len(findings),
+        "by_severity": counts,
+        "notes": list(notes or []),
+    }

@@ -17,8 +17,10 @@ def render(findings, summary, rules=None) -> str:
     out = []
     for f in findings:
         msg = f.message + (f" (hint: {f.hint})" if f.hint else "")
-        out.append(f"::{LEVEL[f.severity]} file={_escape_prop(f.path)},line={f.line},col={f.column},"
-                   f"title={_escape_prop(f.rule)}::{_escape_data(msg)}")
+        out.append(
+            f"::{LEVEL[f.severity]} file={_escape_prop(f.path)},line={f.line},col={f.column},"
+            f"title={_escape_prop(f.rule)}::{_escape_data(msg)}"
+        )
     c = summary["by_severity"]
     out.append(f"{summary['total']} finding(s): {c['error']} error, {c['warning']} warning, {c['info']} info")
     return "\n".join(out) + "\n"

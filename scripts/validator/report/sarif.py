@@ -17,33 +17,49 @@ def render(findings, summary, rules=None) -> str:
     descriptors = []
     for code in used:
         r = rules.get(code)
-        d = {"id": code, "name": code,
-             "shortDescription": {"text": r.summary if r else code},
-             "helpUri": f"https://github.com/7a336e6e/skills/blob/main/docs/rules/{code}.md",
-             "defaultConfiguration": {"level": LEVEL[r.severity] if r else "warning"}}
+        d = {
+            "id": code,
+            "name": code,
+            "shortDescription": {"text": r.summary if r else code},
+            "helpUri": f"https://github.com/7a336e6e/skills/blob/main/docs/rules/{code}.md",
+            "defaultConfiguration": {"level": LEVEL[r.severity] if r else "warning"},
+        }
         if r and r.fix:
             d["help"] = {"text": r.fix}
         descriptors.append(d)
     results = []
     for f in findings:
-        results.append({
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": LEVEL[f.severity],
-            "message": {"text": f.message + (f" Hint: {f.hint}" if f.hint else "")},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
-            }}],
-        })
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "level": LEVEL[f.severity],
+                "message": {"text": f.message + (f" Hint: {f.hint}" if f.hint else "")},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                            "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
+                        }
+                    }
+                ],
+            }
+        )
     doc = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "flask-middleware-validator", "version": __version__,
-                                "informationUri": "https://github.com/7a336e6e/skills",
-                                "rules": descriptors}},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "flask-middleware-validator",
+                        "version": __version__,
+                        "informationUri": "https://github.com/7a336e6e/skills",
+                        "rules": descriptors,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(doc, indent=2) + "\n"

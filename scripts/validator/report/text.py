@@ -10,6 +10,8 @@ def render(findings, summary, rules=None) -> str:
     for note in summary.get("notes", []):
         lines.append(f"note: {note}")
     c = summary["by_severity"]
-    lines.append(f"{summary['total']} finding(s): {c['error']} error, {c['warning']} warning, {c['info']} info "
-                 f"({summary['files_scanned']} file(s) scanned)")
+    lines.append(
+        f"{summary['total']} finding(s): {c['error']} error, {c['warning']} warning, {c['info']} info "
+        f"({summary['files_scanned']} file(s) scanned)"
+    )
     return "\n".join(lines) + "\n"

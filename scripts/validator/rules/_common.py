@@ -12,8 +12,11 @@ DEV_NAME = re.compile(r"(?i)dev|test|local|debug|ci\b|staging")
 
 
 def is_prod_class(project, name: str) -> bool:
-    wanted = [g for g in project.config.production_config if "/" not in g and "*" not in g
-              and not g.endswith((".py", ".cfg"))]
+    wanted = [
+        g
+        for g in project.config.production_config
+        if "/" not in g and "*" not in g and not g.endswith((".py", ".cfg"))
+    ]
     if wanted:
         return name in wanted
     return bool(PROD_NAME.search(name))
@@ -35,8 +38,12 @@ def production_views(project):
 
     Returns [(label, lookup)] where lookup(key) -> ConfigAssign | None.
     """
-    loose = [a for a in project.loose_config if not a.dev_only and not (
-        a.scope.startswith("file:") and DEV_NAME.search(a.scope.rsplit("/", 1)[-1]))]
+    loose = [
+        a
+        for a in project.loose_config
+        if not a.dev_only
+        and not (a.scope.startswith("file:") and DEV_NAME.search(a.scope.rsplit("/", 1)[-1]))
+    ]
 
     def loose_lookup(key):
         found = [a for a in loose if a.key == key]
@@ -45,15 +52,21 @@ def production_views(project):
     prod = [c for cs in project.config_classes.values() for c in cs if is_prod_class(project, c.name)]
     views = []
     for cls in prod:
+
         def lookup(key, cls=cls):
             for c in class_chain(project, cls):
                 if key in c.assigns:
                     return c.assigns[key]
             return loose_lookup(key)
+
         views.append((cls.name, lookup))
     if not views:
-        others = [c for cs in project.config_classes.values() for c in cs
-                  if not DEV_NAME.search(c.name) and any(k.isupper() for k in c.assigns)]
+        others = [
+            c
+            for cs in project.config_classes.values()
+            for c in cs
+            if not DEV_NAME.search(c.name) and any(k.isupper() for k in c.assigns)
+        ]
 
         def lookup_any(key):
             a = loose_lookup(key)
@@ -64,7 +77,8 @@ def production_views(project):
                     if key in cc.assigns:
                         return cc.assigns[key]
             return None
-        views.append(("configuration", lookup_any))
+
+        views.append(("production", lookup_any))
     return views
 
 
@@ -105,7 +119,9 @@ def resolve_config_value(project, value, view_lookup):
 
 def truthy(value) -> bool:
     if isinstance(value, EnvRef):
-        return bool(value.has_default and value.default and str(value.default).lower() not in ("0", "false", "no"))
+        return bool(
+            value.has_default and value.default and str(value.default).lower() not in ("0", "false", "no")
+        )
     return value is True or (isinstance(value, str) and value.lower() in ("true", "1", "yes"))
 
 

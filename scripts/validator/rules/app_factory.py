@@ -5,10 +5,17 @@ from __future__ import annotations
 from . import hit, rule
 
 
-@rule("APP001", "warning", "middleware configured at module level outside an application factory",
-      fix="Create extensions unbound at module level (limiter = Limiter(key_func=...)) and bind them in "
-          "create_app(): CORS(app, ...), limiter.init_app(app), hooks registered there.")
+@rule(
+    "APP001",
+    "warning",
+    "middleware configured at module level outside an application factory",
+    fix="Create extensions unbound at module level (limiter = Limiter(key_func=...)) and bind them in "
+    "create_app(): CORS(app, ...), limiter.init_app(app), hooks registered there.",
+)
 def module_level_middleware(project):
     for fact in project.module_setup:
-        yield hit(fact, f"{fact.kind} is set up on the module-level app `{fact.owner}`: tests and other "
-                        "configurations cannot get a fresh, differently configured app")
+        yield hit(
+            fact,
+            f"{fact.kind} is set up on the module-level app `{fact.owner}`: tests and other "
+            "configurations cannot get a fresh, differently configured app",
+        )

@@ -38,7 +38,7 @@ def split_top_alternatives(pattern: str) -> list[str]:
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
-            cur.append(pattern[i:i + 2])
+            cur.append(pattern[i : i + 2])
             i += 2
             continue
         if cls:
@@ -177,15 +177,21 @@ def _mentions_origin(node) -> bool:
         name = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
         if name and "origin" in name.lower():
             return True
-        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.lower() in (
-                "origin", "http_origin"):
+        if (
+            isinstance(sub, ast.Constant)
+            and isinstance(sub.value, str)
+            and sub.value.lower() in ("origin", "http_origin")
+        ):
             return True
     return False
 
 
 def _acao_ops(project):
-    return [h for h in project.header_ops if h.name.lower() == "access-control-allow-origin"
-            and h.op in ("set", "setdefault", "add")]
+    return [
+        h
+        for h in project.header_ops
+        if h.name.lower() == "access-control-allow-origin" and h.op in ("set", "setdefault", "add")
+    ]
 
 
 def _acao_problem(h) -> str | None:
@@ -196,8 +202,12 @@ def _acao_problem(h) -> str | None:
     return None
 
 
-@rule("CORS001", "error", "CORS allows any origin (wildcard, catch-all regex or reflected Origin)",
-      fix="List exact origins, e.g. CORS(app, resources={r'^/api/.*$': {'origins': ['https://app.example.com']}}).")
+@rule(
+    "CORS001",
+    "error",
+    "CORS allows any origin (wildcard, catch-all regex or reflected Origin)",
+    fix="List exact origins, e.g. CORS(app, resources={r'^/api/.*$': {'origins': ['https://app.example.com']}}).",
+)
 def wildcard_origin(project):
     for fact in _cors_facts(project):
         for label, lookup in _views(project):
@@ -205,29 +215,45 @@ def wildcard_origin(project):
                 origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
                 bad = [s for s in origin_strings(origins) if is_catch_all_origin(s)]
                 if bad:
-                    how = "no origins (flask-cors defaults to '*')" if origins is MISSING else f"origins {bad[0]!r}"
+                    how = (
+                        "no origins (flask-cors defaults to '*')"
+                        if origins is MISSING
+                        else f"origins {bad[0]!r}"
+                    )
                     yield hit(fact, f"{fact.kind}() allows every origin: {how} in the {label} configuration")
     for h in _acao_ops(project):
         problem = _acao_problem(h)
         if problem == "wildcard":
             yield hit(h, "Access-Control-Allow-Origin: * is set by hand")
         elif problem == "reflected":
-            yield hit(h, "the request Origin is reflected into Access-Control-Allow-Origin without an allow-list check")
+            yield hit(
+                h,
+                "the request Origin is reflected into Access-Control-Allow-Origin with no allow-list check",
+            )
 
 
-@rule("CORS002", "error", "credentials allowed together with a wildcard or reflected origin",
-      fix="Allow credentials only with an explicit list of exact https origins.")
+@rule(
+    "CORS002",
+    "error",
+    "credentials allowed together with a wildcard or reflected origin",
+    fix="Allow credentials only with an explicit list of exact https origins.",
+)
 def credentials_with_wildcard(project):
     for fact in _cors_facts(project):
         for label, lookup in _views(project):
             for _pattern, opts in cors_entries(project, fact, lookup):
-                creds = option(project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False)
+                creds = option(
+                    project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False
+                )
                 if not truthy(creds):
                     continue
                 origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
                 if any(is_catch_all_origin(s) for s in origin_strings(origins)):
-                    yield hit(fact, f"{fact.kind}() sends credentials to any origin ({label} configuration): "
-                                    "every site can read authenticated responses")
+                    yield hit(
+                        fact,
+                        f"{fact.kind}() sends credentials to any origin ({label} configuration): "
+                        "every site can read authenticated responses",
+                    )
     by_func = {}
     for h in project.header_ops:
         if h.name.lower() == "access-control-allow-credentials" and str(h.value).lower() == "true":
@@ -237,8 +263,12 @@ def credentials_with_wildcard(project):
             yield hit(h, "Access-Control-Allow-Credentials: true with a wildcard/reflected Allow-Origin")
 
 
-@rule("CORS003", "warning", "CORS applied to every route although the app serves non-API pages",
-      fix="Scope CORS to the API: CORS(app, resources={r'^/api(?:/.*)?$': {...}}).")
+@rule(
+    "CORS003",
+    "warning",
+    "CORS applied to every route although the app serves non-API pages",
+    fix="Scope CORS to the API: CORS(app, resources={r'^/api(?:/.*)?$': {...}}).",
+)
 def cors_everywhere(project):
     non_api = []
     for r in project.routes:
@@ -258,12 +288,18 @@ def cors_everywhere(project):
         for pattern, _opts in cors_entries(project, fact, lookup):
             if is_catch_all_resource(pattern):
                 example = non_api[0] if non_api else "rendered pages"
-                yield hit(fact, f"CORS covers every path ({pattern!r}) including non-API routes such as {example}")
+                yield hit(
+                    fact, f"CORS covers every path ({pattern!r}) including non-API routes such as {example}"
+                )
                 break
 
 
-@rule("CORS004", "info", "no preflight max_age: every cross-origin call pays an extra OPTIONS round trip",
-      fix="Set max_age (e.g. 600) in the CORS options or CORS_MAX_AGE.")
+@rule(
+    "CORS004",
+    "info",
+    "no preflight max_age: every cross-origin call pays an extra OPTIONS round trip",
+    fix="Set max_age (e.g. 600) in the CORS options or CORS_MAX_AGE.",
+)
 def no_max_age(project):
     for fact in _cors_facts(project):
         lookup = _views(project)[0][1]
@@ -271,30 +307,47 @@ def no_max_age(project):
             return
         for _pattern, opts in cors_entries(project, fact, lookup):
             if "max_age" not in opts:
-                yield hit(fact, f"{fact.kind}() sets no max_age, so browsers re-send the preflight for every request")
+                yield hit(
+                    fact,
+                    f"{fact.kind}() sets no max_age, so browsers re-send the preflight for every request",
+                )
                 break
 
 
-@rule("CORS005", "warning", "CORS pattern not anchored: matches more than intended (flask-cors uses re.match)",
-      fix="Anchor regexes at both ends: r'^https://([a-z0-9-]+\\.)?example\\.com$', r'^/api(?:/.*)?$'.")
+@rule(
+    "CORS005",
+    "warning",
+    "CORS pattern not anchored: matches more than intended (flask-cors uses re.match)",
+    fix="Anchor regexes at both ends: r'^https://([a-z0-9-]+\\.)?example\\.com$', r'^/api(?:/.*)?$'.",
+)
 def unanchored(project):
     for fact in _cors_facts(project):
         for _label, lookup in _views(project):
             for pattern, opts in cors_entries(project, fact, lookup):
                 escape = resource_escapes(pattern)
                 if escape:
-                    yield hit(fact, f"resource pattern {pattern!r} is a regex matched as a prefix: it also "
-                                    f"covers {escape!r}, outside the API")
+                    yield hit(
+                        fact,
+                        f"resource pattern {pattern!r} is a regex matched as a prefix: it also "
+                        f"covers {escape!r}, outside the API",
+                    )
                 origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
                 for s in origin_strings(origins):
                     if probably_regex(s) and not is_catch_all_origin(s) and not end_anchored(s):
-                        yield hit(fact, f"origin regex {s!r} is not anchored at the end: re.match also accepts "
-                                        f"e.g. {s.rstrip('$')}.attacker.net")
+                        yield hit(
+                            fact,
+                            f"origin regex {s!r} is not anchored at the end: re.match also accepts "
+                            f"e.g. {s.rstrip('$')}.attacker.net",
+                        )
 
 
-@rule("CORS006", "warning", "production CORS origins include plain-http or localhost origins",
-      fix="Production origins come from the environment and are exact https origins; keep localhost in "
-          "the development config only.")
+@rule(
+    "CORS006",
+    "warning",
+    "production CORS origins include plain-http or localhost origins",
+    fix="Production origins come from the environment and are exact https origins; keep localhost in "
+    "the development config only.",
+)
 def insecure_origin(project):
     for fact in _cors_facts(project):
         for label, lookup in _views(project):
@@ -302,7 +355,12 @@ def insecure_origin(project):
                 origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
                 for s in origin_strings(origins):
                     low = s.lower()
-                    if low.startswith("http://") or re.search(r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low):
-                        yield hit(fact, f"origin {s!r} is allowed in the {label} configuration: "
-                                        "plain http or a developer machine can make credentialed calls")
+                    if low.startswith("http://") or re.search(
+                        r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low
+                    ):
+                        yield hit(
+                            fact,
+                            f"origin {s!r} is allowed in the {label} configuration: "
+                            "plain http or a developer machine can make credentialed calls",
+                        )
                         break

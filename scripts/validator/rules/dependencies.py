@@ -18,12 +18,12 @@ def vtuple(text: str):
     if not m:
         return None
     parts = [int(p) for p in m.group(1).split(".")]
-    return tuple((parts + [0, 0, 0])[:3])
+    return tuple(([*parts, 0, 0, 0])[:3])
 
 
 def _bump(parts: list[int]) -> tuple:
-    parts = parts[:-1] + [parts[-1] + 1]
-    return tuple((parts + [0, 0, 0])[:3])
+    parts = [*parts[:-1], parts[-1] + 1]
+    return tuple(([*parts, 0, 0, 0])[:3])
 
 
 def upper_bound(spec: str, kind: str = "pep508"):
@@ -69,8 +69,12 @@ def allows_only_vulnerable(spec: str, fixed: tuple, kind: str = "pep508") -> boo
     return version < fixed if inclusive else version <= fixed
 
 
-@rule("DEP001", "warning", "dependency pinned or capped below the release fixing a known advisory",
-      fix="Raise the pin: flask-cors>=6.0.1, flask>=3.1.3.")
+@rule(
+    "DEP001",
+    "warning",
+    "dependency pinned or capped below the release fixing a known advisory",
+    fix="Raise the pin: flask-cors>=6.0.1, flask>=3.1.3.",
+)
 def vulnerable_pin(project):
     for req in project.requirements:
         advisory = ADVISORIES.get(req.name)
@@ -79,5 +83,7 @@ def vulnerable_pin(project):
         fixed, ids = advisory
         if allows_only_vulnerable(req.spec, fixed, req.kind):
             fixed_s = ".".join(map(str, fixed))
-            yield hit((req.path, req.line, 1), f"{req.name} {req.spec.strip()} excludes {fixed_s}, the first "
-                                               f"release fixing {ids}")
+            yield hit(
+                (req.path, req.line, 1),
+                f"{req.name} {req.spec.strip()} excludes {fixed_s}, the first release fixing {ids}",
+            )

@@ -30,7 +30,9 @@ def _disabled(node) -> bool:
         return True
     from ast import Constant, Dict
 
-    return (isinstance(node, Constant) and node.value in (None, False)) or (isinstance(node, Dict) and not node.keys)
+    return (isinstance(node, Constant) and node.value in (None, False)) or (
+        isinstance(node, Dict) and not node.keys
+    )
 
 
 def set_headers(project) -> set[str]:
@@ -57,45 +59,77 @@ def set_headers(project) -> set[str]:
 
 
 def has_mechanism(project) -> bool:
-    security = {n.lower() for _, g in RECOMMENDED for n in g} | {"x-xss-protection", "permissions-policy"}
-    return bool(project.header_libs) or any(h.name.lower() in security for h in project.header_ops) or any(
-        set(c.headers) & security for c in project.server_confs)
+    security = {n.lower() for _, g in RECOMMENDED for n in g} | {
+        "x-xss-protection",
+        "permissions-policy",
+        "cross-origin-opener-policy",
+        "cross-origin-embedder-policy",
+        "cross-origin-resource-policy",
+        "x-permitted-cross-domain-policies",
+        "feature-policy",
+    }
+    return (
+        bool(project.header_libs)
+        or any(h.name.lower() in security for h in project.header_ops)
+        or any(set(c.headers) & security for c in project.server_confs)
+    )
 
 
-@rule("HDR001", "warning", "no security-header mechanism at all",
-      fix="Add an after_request hook that setdefault()s the headers (or flask-talisman / server add_header).")
+@rule(
+    "HDR001",
+    "warning",
+    "no security-header mechanism at all",
+    fix="Add an after_request hook that setdefault()s the headers (or flask-talisman / server add_header).",
+)
 def no_mechanism(project):
     if not has_mechanism(project):
-        yield hit(project.anchor, "nothing sets security headers: no after_request hook, no flask-talisman, "
-                                  "no `secure`, no server add_header/Header set in the repository")
+        yield hit(
+            project.anchor,
+            "nothing sets security headers: no after_request hook, no flask-talisman, "
+            "no `secure`, no server add_header/Header set in the repository",
+        )
 
 
-@rule("HDR002", "warning", "a recommended security header is never set",
-      fix="Set X-Content-Type-Options: nosniff, X-Frame-Options: DENY (or CSP frame-ancestors), "
-          "Strict-Transport-Security, Content-Security-Policy and Referrer-Policy.")
+@rule(
+    "HDR002",
+    "warning",
+    "a recommended security header is never set",
+    fix="Set X-Content-Type-Options: nosniff, X-Frame-Options: DENY (or CSP frame-ancestors), "
+    "Strict-Transport-Security, Content-Security-Policy and Referrer-Policy.",
+)
 def missing_headers(project):
     if not has_mechanism(project):
         return
     names = set_headers(project)
     missing = [label for label, group in RECOMMENDED if not (set(group) & names)]
     if missing:
-        where = project.header_libs[0] if project.header_libs else next(
-            (h for h in project.header_ops if h.op in ("set", "setdefault", "add")), None)
+        where = (
+            project.header_libs[0]
+            if project.header_libs
+            else next((h for h in project.header_ops if h.op in ("set", "setdefault", "add")), None)
+        )
         target = where if where is not None else project.anchor
         yield hit(target, "never set: " + ", ".join(missing))
 
 
-@rule("HDR003", "warning", "Server header removed in Flask, where it is not added (ineffective)",
-      fix="Suppress it in the server: a gunicorn.conf.py patching gunicorn.http.wsgi.Response.default_headers, "
-          "nginx `server_tokens off` + `proxy_hide_header Server`, Apache `ServerTokens Prod`, or a Werkzeug "
-          "request handler overriding send_response.")
+@rule(
+    "HDR003",
+    "warning",
+    "Server header removed in Flask, where it is not added (ineffective)",
+    fix="Suppress it in the server: a gunicorn.conf.py patching gunicorn.http.wsgi.Response.default_headers, "
+    "nginx `server_tokens off` + `proxy_hide_header Server`, Apache `ServerTokens Prod`, or a Werkzeug "
+    "request handler overriding send_response.",
+)
 def server_header(project):
     if project.server_header_suppression:
         return
     for h in project.header_ops:
         if h.op in ("pop", "del", "remove") and h.name.lower() == "server":
-            yield hit(h, f"{h.op} of the Server header in Flask code is ineffective: the WSGI server "
-                         "(gunicorn, Werkzeug) adds Server after Flask returns")
+            yield hit(
+                h,
+                f"{h.op} of the Server header in Flask code is ineffective: the WSGI server "
+                "(gunicorn, Werkzeug) adds Server after Flask returns",
+            )
 
 
 def _talisman_pinned_old(project) -> bool:
@@ -107,12 +141,20 @@ def _talisman_pinned_old(project) -> bool:
     return False
 
 
-@rule("HDR004", "warning", "deprecated X-XSS-Protection: 1; mode=block",
-      fix="Send X-XSS-Protection: 0 (the XSS auditor is gone and mode=block enabled XS-leaks); rely on CSP.")
+@rule(
+    "HDR004",
+    "warning",
+    "deprecated X-XSS-Protection: 1; mode=block",
+    fix="Send X-XSS-Protection: 0 (the XSS auditor is gone and mode=block enabled XS-leaks); rely on CSP.",
+)
 def xss_protection(project):
     for h in project.header_ops:
-        if h.name.lower() == "x-xss-protection" and h.op in ("set", "setdefault", "add") and isinstance(
-                h.value, str) and h.value.strip().startswith("1"):
+        if (
+            h.name.lower() == "x-xss-protection"
+            and h.op in ("set", "setdefault", "add")
+            and isinstance(h.value, str)
+            and h.value.strip().startswith("1")
+        ):
             yield hit(h, f"X-XSS-Protection: {h.value} is deprecated and can create XS-leaks; send 0")
     for conf in project.server_confs:
         value = conf.headers.get("x-xss-protection")
@@ -125,5 +167,9 @@ def xss_protection(project):
         node = kwarg(lib.node, "x_xss_protection")
         explicit_on = node is not None and not _disabled(node)
         if explicit_on or (old and node is None):
-            why = "x_xss_protection=True" if explicit_on else "flask-talisman < 1.0 (pinned) sends it by default"
+            why = (
+                "x_xss_protection=True"
+                if explicit_on
+                else "flask-talisman < 1.0 (pinned) sends it by default"
+            )
             yield hit(lib, f"Talisman sends X-XSS-Protection: 1; mode=block ({why})")

@@ -8,30 +8,198 @@ import re
 from ..astutil import dotted, last, str_const, words
 from . import hit, rule
 
-SENSITIVE = {"password", "passwd", "pwd", "passphrase", "secret", "token", "otp", "apikey", "credential",
-             "credentials", "authorization", "cookie", "cookies", "totp", "passcode", "jwt", "bearer"}
-SENSITIVE_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("auth", "header"),
-                   ("session", "id"), ("client", "secret")}
+SENSITIVE = {
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "otp",
+    "apikey",
+    "credential",
+    "credentials",
+    "authorization",
+    "cookie",
+    "cookies",
+    "totp",
+    "passcode",
+    "jwt",
+    "bearer",
+}
+SENSITIVE_PAIRS = {
+    ("api", "key"),
+    ("private", "key"),
+    ("access", "key"),
+    ("secret", "key"),
+    ("auth", "header"),
+    ("session", "id"),
+    ("client", "secret"),
+}
 TOKEN_PLURAL_OK = {"access", "refresh", "auth", "api", "bearer", "id", "session", "reset"}
-NON_SECRET_LAST = {"count", "counts", "name", "names", "type", "types", "len", "length", "url", "uri", "endpoint",
-                   "expires", "expiry", "expiration", "ttl", "at", "field", "fields", "label", "prefix", "hint",
-                   "policy", "required", "enabled", "valid", "validity", "limit", "limits", "usage", "used",
-                   "number", "num", "max", "min", "size", "index", "idx", "kind", "format", "version", "lifetime",
-                   "timeout", "age", "path", "file", "backend", "class", "model", "strength", "rules",
-                   "attempts", "changed", "sent", "verified", "exists", "error", "errors", "message", "msg",
-                   "column", "cache", "store", "manager", "service", "provider", "generator", "serializer",
-                   "hash", "hashed", "digest", "id", "ids", "reset", "form", "view", "template", "regex",
-                   "pattern", "header", "location", "mode", "method", "methods", "scope", "scopes", "status",
-                   "user", "owner", "key_name", "salt", "rounds", "algorithm", "algo", "handler", "set", "date",
-                   "time", "expired", "invalid", "missing", "ok", "str"}
+NON_SECRET_LAST = {
+    "count",
+    "counts",
+    "name",
+    "names",
+    "type",
+    "types",
+    "len",
+    "length",
+    "url",
+    "uri",
+    "endpoint",
+    "expires",
+    "expiry",
+    "expiration",
+    "ttl",
+    "at",
+    "field",
+    "fields",
+    "label",
+    "prefix",
+    "hint",
+    "policy",
+    "required",
+    "enabled",
+    "valid",
+    "validity",
+    "limit",
+    "limits",
+    "usage",
+    "used",
+    "number",
+    "num",
+    "max",
+    "min",
+    "size",
+    "index",
+    "idx",
+    "kind",
+    "format",
+    "version",
+    "lifetime",
+    "timeout",
+    "age",
+    "path",
+    "file",
+    "backend",
+    "class",
+    "model",
+    "strength",
+    "rules",
+    "attempts",
+    "changed",
+    "sent",
+    "verified",
+    "exists",
+    "error",
+    "errors",
+    "message",
+    "msg",
+    "column",
+    "cache",
+    "store",
+    "manager",
+    "service",
+    "provider",
+    "generator",
+    "serializer",
+    "hash",
+    "hashed",
+    "digest",
+    "id",
+    "ids",
+    "reset",
+    "form",
+    "view",
+    "template",
+    "regex",
+    "pattern",
+    "header",
+    "location",
+    "mode",
+    "method",
+    "methods",
+    "scope",
+    "scopes",
+    "status",
+    "user",
+    "owner",
+    "key_name",
+    "salt",
+    "rounds",
+    "algorithm",
+    "algo",
+    "handler",
+    "set",
+    "date",
+    "time",
+    "expired",
+    "invalid",
+    "missing",
+    "ok",
+    "str",
+}
 NON_SECRET_FIRST = {"is", "has", "num", "n", "max", "min", "total", "len", "count", "should", "can", "need"}
-BODY_SOURCES = {"request.data", "request.json", "request.form", "request.values", "request.cookies",
-                "request.authorization", "request.headers", "request.stream", "request.files"}
+BODY_SOURCES = {
+    "request.data",
+    "request.json",
+    "request.form",
+    "request.values",
+    "request.cookies",
+    "request.authorization",
+    "request.headers",
+    "request.stream",
+    "request.files",
+}
 BODY_CALLS = {"request.get_json", "request.get_data"}
-SENSITIVE_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key", "x-auth-token", "set-cookie"}
-SAFE_CALLS = re.compile(r"(?i)^(len|bool|type|id|hash|isinstance|mask\w*|redact\w*|\w*_redact\w*|\w*mask\w*|"
-                        r"sanitiz\w*|hide\w*|obfuscat\w*|sha\d*|md5|hexdigest|censor\w*|scrub\w*)$")
-VALIDATES = re.compile(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
+SENSITIVE_HEADERS = {
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+    "x-api-key",
+    "x-auth-token",
+    "set-cookie",
+}
+SAFE_CALLS = re.compile(
+    r"(?i)^(len|bool|type|id|hash|isinstance|mask\w*|redact\w*|\w*_redact\w*|\w*mask\w*|"
+    r"sanitiz\w*|hide\w*|obfuscat\w*|sha\d*|md5|hexdigest|censor\w*|scrub\w*)$"
+)
+VALIDATES = re.compile(
+    r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali"
+)
+TRANSPARENT = {
+    "str",
+    "repr",
+    "format",
+    "dumps",
+    "dict",
+    "list",
+    "tuple",
+    "vars",
+    "strip",
+    "lower",
+    "upper",
+    "decode",
+    "encode",
+    "join",
+    "to_dict",
+    "items",
+    "values",
+    "keys",
+    "copy",
+    "jsonify",
+    "pformat",
+    "format_map",
+    "f",
+    "bytes",
+    "rstrip",
+    "lstrip",
+    "get_json",
+    "to_json",
+    "asdict",
+}
 LOGGER_KWARGS_SKIP = {"exc_info", "stack_info", "stacklevel"}
 
 
@@ -82,6 +250,8 @@ class Taint:
             d = dotted(node) or ""
             if d in BODY_SOURCES:
                 return f"`{d}`"
+            if node.attr.lower() in NON_SECRET_LAST:
+                return None  # api_key.name, token.expires, ...
             if sensitive_name(node.attr) and not d.startswith(("secrets.", "request.")):
                 return f"`{d or node.attr}`"
             return self.check(node.value, depth + 1)
@@ -105,18 +275,28 @@ class Taint:
                 return f"`{fname}()` (the request body)"
             if SAFE_CALLS.match(last(fname) or ""):
                 return None
-            if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "getlist", "pop") and node.args:
+            if (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("get", "getlist", "pop")
+                and node.args
+            ):
                 base = dotted(node.func.value) or ""
                 key = str_const(node.args[0])
-                if key is not None:
-                    if key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
-                        return f"the {key} header"
-                    if sensitive_name(key):
-                        return f"`{base}.get({key!r})`"
-                    if base in BODY_SOURCES or base.endswith(("headers", "environ", "args", "cookies")):
-                        return None
-            if (isinstance(node.func, ast.Attribute) and fname not in BODY_SOURCES
-                    and not (isinstance(node.func.value, ast.Name) and node.func.value.id in ("secrets", "os"))):
+                if key is not None and key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
+                    return f"the {key} header"
+                if key is not None and sensitive_name(key):
+                    return f"`{base}.get({key!r})`"
+                if base in BODY_SOURCES or base.endswith(("headers", "environ", "args", "cookies", "form")):
+                    return None  # one non-sensitive (or unknown) field
+            # Only calls that pass their input through unchanged carry it on: str(x), json.dumps(x),
+            # x.strip(), "...".format(x). The result of any other call (requests.post(headers=...),
+            # decode_jwt(token)) is a different value.
+            name = last(fname)
+            if name not in TRANSPARENT:
+                return None
+            if isinstance(node.func, ast.Attribute) and not (
+                isinstance(node.func.value, ast.Name) and node.func.value.id in ("secrets", "os", "json")
+            ):
                 r = self.check(node.func.value, depth + 1)
                 if r:
                     return r
@@ -132,7 +312,11 @@ class Taint:
         if isinstance(node, ast.Dict):
             for k, v in zip(node.keys, node.values):
                 ks = str_const(k) if k is not None else None
-                if ks and sensitive_name(ks) and not (isinstance(v, ast.Constant) and v.value in (None, "", "***")):
+                if (
+                    ks
+                    and sensitive_name(ks)
+                    and not (isinstance(v, ast.Constant) and v.value in (None, "", "***"))
+                ):
                     return f"key {ks!r}"
                 r = self.check(v, depth + 1)
                 if r:
@@ -156,9 +340,13 @@ class Taint:
         return None
 
 
-@rule("LOG003", "error", "sensitive data passed to a logger",
-      fix="Log identifiers, not secrets: never request bodies, Authorization/Cookie headers, passwords or "
-          "tokens; redact before logging.")
+@rule(
+    "LOG003",
+    "error",
+    "sensitive data passed to a logger",
+    fix="Log identifiers, not secrets: never request bodies, Authorization/Cookie headers, passwords or "
+    "tokens; redact before logging.",
+)
 def sensitive_logging(project):
     cache: dict[int, Taint] = {}
     for fact in project.log_calls:
@@ -203,33 +391,49 @@ def _validated(project, fact) -> bool:
     for node in ast.walk(func):
         if not isinstance(node, ast.Call):
             continue
-        involved = any(sub is fact.node or (isinstance(sub, ast.Name) and sub.id in target_names)
-                       for a in list(node.args) + [k.value for k in node.keywords] for sub in ast.walk(a))
+        involved = any(
+            sub is fact.node or (isinstance(sub, ast.Name) and sub.id in target_names)
+            for a in list(node.args) + [k.value for k in node.keywords]
+            for sub in ast.walk(a)
+        )
         if not involved:
             continue
         name = last(dotted(node.func))
         if VALIDATES.search(name or ""):
             return True
         for _m, fdef in funcs.get(name, []):
-            if any(isinstance(s, ast.Call) and last(dotted(s.func)) in ("fullmatch", "match", "search")
-                   for s in ast.walk(fdef)):
+            if any(
+                isinstance(s, ast.Call) and last(dotted(s.func)) in ("fullmatch", "match", "search")
+                for s in ast.walk(fdef)
+            ):
                 return True
     return False
 
 
-@rule("LOG004", "warning", "client-supplied request ID trusted without validation",
-      fix="Accept X-Request-ID only if it matches e.g. ^[A-Za-z0-9._-]{1,64}$ (fullmatch); otherwise generate "
-          "uuid4().hex.")
+@rule(
+    "LOG004",
+    "warning",
+    "client-supplied request ID trusted without validation",
+    fix="Accept X-Request-ID only if it matches e.g. ^[A-Za-z0-9._-]{1,64}$ (fullmatch); otherwise generate "
+    "uuid4().hex.",
+)
 def trusted_request_id(project):
     for fact in project.request_id_reads:
         if not _validated(project, fact):
-            yield hit(fact, "the client's request-ID header is used as is: it reaches logs and responses "
-                            "unchecked (log injection, unbounded length)")
+            yield hit(
+                fact,
+                "the client's request-ID header is used as is: it reaches logs and responses "
+                "unchecked (log injection, unbounded length)",
+            )
 
 
-@rule("LOG001", "info", "no per-request ID generated or propagated",
-      fix="Generate uuid4().hex per request (or accept a validated X-Request-ID), put it on g/contextvars, "
-          "in every log record and in the X-Request-ID response header.")
+@rule(
+    "LOG001",
+    "info",
+    "no per-request ID generated or propagated",
+    fix="Generate uuid4().hex per request (or accept a validated X-Request-ID), put it on g/contextvars, "
+    "in every log record and in the X-Request-ID response header.",
+)
 def no_request_id(project):
     if project.request_id_evidence or project.request_id_reads:
         return
@@ -239,18 +443,27 @@ def no_request_id(project):
 _METHOD = re.compile(r"\bmethod\b|REQUEST_METHOD")
 _PATH = re.compile(r"\bpath\b|full_path|\burl\b|PATH_INFO|RAW_URI|\buri\b|\bendpoint\b")
 _STATUS = re.compile(r"status")
-_DURATION = re.compile(r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b")
+_DURATION = re.compile(
+    r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b"
+)
 
 
-@rule("LOG002", "info", "no per-request completion log with method, path, status and duration",
-      fix="Log once per request (after_request or, better, WSGI middleware): method, path, status, duration_ms.")
+@rule(
+    "LOG002",
+    "info",
+    "no per-request completion log with method, path, status and duration",
+    fix="Log once per request (after_request or, better, WSGI middleware): method, path, status, duration.",
+)
 def no_completion_log(project):
     if project.access_log_with_duration:
         return
     for fact in project.log_calls:
         scope = fact.func
-        text = "".join(fact.module.lines[(scope or fact.node).lineno - 1:
-                                         getattr(scope or fact.node, "end_lineno", fact.node.lineno)])
+        text = "".join(
+            fact.module.lines[
+                (scope or fact.node).lineno - 1 : getattr(scope or fact.node, "end_lineno", fact.node.lineno)
+            ]
+        )
         if all(rx.search(text) for rx in (_METHOD, _PATH, _STATUS, _DURATION)):
             return
         # the values may be gathered in a helper of the same class/module: look at the call's arguments' names

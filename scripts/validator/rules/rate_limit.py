@@ -9,10 +9,41 @@ from ..astutil import UNKNOWN, ConfigRef, EnvRef, kwarg
 from . import hit, rule
 from ._common import any_config, production_views, value_of
 
-AUTH_WORDS = {"login", "signin", "logon", "password", "passwd", "forgot", "register", "registration", "signup",
-              "token", "tokens", "otp", "2fa", "mfa", "totp", "tfa", "twofactor", "authenticate", "passcode"}
-AUTH_PAIRS = {("sign", "in"), ("log", "in"), ("sign", "up"), ("two", "factor"), ("reset", "pw"), ("change", "pw"),
-              ("forgot", "pw"), ("verify", "code"), ("create", "account"), ("new", "session")}
+AUTH_WORDS = {
+    "login",
+    "signin",
+    "logon",
+    "password",
+    "passwd",
+    "forgot",
+    "register",
+    "registration",
+    "signup",
+    "token",
+    "tokens",
+    "otp",
+    "2fa",
+    "mfa",
+    "totp",
+    "tfa",
+    "twofactor",
+    "authenticate",
+    "passcode",
+}
+AUTH_PAIRS = {
+    ("sign", "in"),
+    ("log", "in"),
+    ("sign", "up"),
+    ("two", "factor"),
+    ("reset", "pw"),
+    ("change", "pw"),
+    ("reset", "pass"),
+    ("verify", "otp"),
+    ("forgot", "pw"),
+    ("verify", "code"),
+    ("create", "account"),
+    ("new", "session"),
+}
 NOT_AUTH = {"logout", "signout", "csrf"}
 NOT_AUTH_PAIRS = {("log", "out"), ("sign", "out")}
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -34,7 +65,7 @@ def auth_kind(project, route) -> bool:
     if AUTH_WORDS & set(words) or AUTH_PAIRS & pairs:
         return True
     segments = [s for s in (route.rule or "").lower().split("/") if s]
-    if segments and segments[-1] in ("session", "sessions", "refresh", "reset", "verify", "auth"):
+    if segments and segments[-1] in ("session", "sessions", "refresh", "auth"):
         return True
     return False
 
@@ -58,20 +89,30 @@ def _describe(r) -> str:
     return f"{methods} {r.rule or '?'} ({r.name})"
 
 
-@rule("RATE001", "error", "authentication routes but no rate limiting at all",
-      fix="Add Flask-Limiter (limiter = Limiter(key_func=..., default_limits=[...]); limiter.init_app(app)) "
-          "and @limiter.limit(...) on each authentication route. Account lockouts are not rate limits.")
+@rule(
+    "RATE001",
+    "error",
+    "authentication routes but no rate limiting at all",
+    fix="Add Flask-Limiter (limiter = Limiter(key_func=..., default_limits=[...]); limiter.init_app(app)) "
+    "and @limiter.limit(...) on each authentication route. Account lockouts are not rate limits.",
+)
 def no_rate_limiting(project):
     if has_rate_limiting(project):
         return
     routes = auth_routes(project)
     if routes:
         others = f" and {len(routes) - 1} more" if len(routes) > 1 else ""
-        yield hit(routes[0], f"no rate limiting anywhere, yet {_describe(routes[0])}{others} accept credentials")
+        yield hit(
+            routes[0], f"no rate limiting anywhere, yet {_describe(routes[0])}{others} accept credentials"
+        )
 
 
-@rule("RATE002", "error", "authentication route without its own explicit rate limit (or exempted)",
-      fix="Put @limiter.limit('10 per minute') (stricter for password reset/OTP) under the route decorator.")
+@rule(
+    "RATE002",
+    "error",
+    "authentication route without its own explicit rate limit (or exempted)",
+    fix="Put @limiter.limit('10 per minute') (stricter for password reset/OTP) under the route decorator.",
+)
 def auth_route_unlimited(project):
     if not has_rate_limiting(project):
         return  # RATE001 covers it
@@ -86,13 +127,21 @@ def _memory(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower().startswith("memory://")
     if isinstance(value, EnvRef):
-        return value.has_default and isinstance(value.default, str) and value.default.lower().startswith("memory")
+        return (
+            value.has_default
+            and isinstance(value.default, str)
+            and value.default.lower().startswith("memory")
+        )
     return False
 
 
-@rule("RATE003", "error", "rate-limit storage is in-process memory in production",
-      fix="Use a shared store in production: RATELIMIT_STORAGE_URI = os.environ['RATELIMIT_STORAGE_URI'] "
-          "(redis://...), or Limiter(storage_uri=...).")
+@rule(
+    "RATE003",
+    "error",
+    "rate-limit storage is in-process memory in production",
+    fix="Use a shared store in production: RATELIMIT_STORAGE_URI = os.environ['RATELIMIT_STORAGE_URI'] "
+    "(redis://...), or Limiter(storage_uri=...).",
+)
 def memory_storage(project):
     for fact in project.limiter_calls:
         if fact.in_dev_branch:
@@ -108,26 +157,38 @@ def memory_storage(project):
                     if _memory(v):
                         yield hit(a or fact, f"{value.key} is memory:// in the {label} configuration")
             elif _memory(value):
-                yield hit(fact, "Limiter(storage_uri=...) is memory:// (or defaults to it): every worker "
-                                "process counts separately")
+                yield hit(
+                    fact,
+                    "Limiter(storage_uri=...) is memory:// (or defaults to it): every worker "
+                    "process counts separately",
+                )
             continue
         for label, lookup in views:
             a = lookup("RATELIMIT_STORAGE_URI") or lookup("RATELIMIT_STORAGE_URL")
             if a is None:
                 if project.env_config_loading:
                     continue  # from_envvar / from_prefixed_env may supply it
-                yield hit(fact, f"no storage_uri and no RATELIMIT_STORAGE_URI in the {label} configuration: "
-                                "Flask-Limiter falls back to memory://")
+                yield hit(
+                    fact,
+                    f"no storage_uri and no RATELIMIT_STORAGE_URI in the {label} configuration: "
+                    "Flask-Limiter falls back to memory://",
+                )
             elif _memory(a.value):
                 yield hit(a, f"RATELIMIT_STORAGE_URI is memory:// in the {label} configuration")
 
 
-@rule("RATE004", "warning", "no default or application-wide rate limit",
-      fix="Limiter(..., default_limits=['300 per minute']) or RATELIMIT_DEFAULT in the config.")
+@rule(
+    "RATE004",
+    "warning",
+    "no default or application-wide rate limit",
+    fix="Limiter(..., default_limits=['300 per minute']) or RATELIMIT_DEFAULT in the config.",
+)
 def no_default_limits(project):
     if any(any_config(project, k) is not None for k in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")):
         return
     for fact in project.limiter_calls:
         if not (kwarg(fact.node, "default_limits") or kwarg(fact.node, "application_limits")):
-            yield hit(fact, "Limiter has no default_limits/application_limits: routes without a decorator "
-                            "are unlimited")
+            yield hit(
+                fact,
+                "Limiter has no default_limits/application_limits: routes without a decorator are unlimited",
+            )
