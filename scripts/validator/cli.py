@@ -16,9 +16,7 @@ from .rules import all_rules, run_rules
 from .suppressions import apply as apply_suppressions
 from .suppressions import codes_match
 
-DOCS_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "rules"
-)
+DOCS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "rules")
 
 DESCRIPTION = """\
 Statically check a Flask repository's middleware: CORS, rate limiting, security headers, request

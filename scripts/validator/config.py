@@ -64,9 +64,7 @@ def parse_config_data(data, where: str) -> Config:
         raise UsageError(f"{where}: the top level must be a mapping, got {type(data).__name__}")
     unknown = sorted(str(k) for k in data if k not in KNOWN_KEYS)
     if unknown:
-        raise UsageError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
-        )
+        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(KNOWN_KEYS))}")
     cfg = Config(source=where)
     if "select" in data:
         cfg.select = [c.upper() for c in _str_list(data["select"], "select", where)]

@@ -50,11 +50,7 @@ class Discovered:
 
 
 def is_test_file(name: str) -> bool:
-    return (
-        name == "conftest.py"
-        or (name.startswith("test_") and name.endswith(".py"))
-        or name.endswith("_test.py")
-    )
+    return name == "conftest.py" or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py")
 
 
 def _matches(rel: str, globs: list[str]) -> bool:
@@ -121,9 +117,9 @@ def walk(root: str, extra_excludes: list[str]) -> Discovered:
                 continue
             if kind == "python" and is_test_file(name):
                 continue
-            getattr(
-                out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]
-            ).append((full, rel))
+            getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]).append(
+                (full, rel)
+            )
     return out
 
 
@@ -131,7 +127,7 @@ def single_file(path: str) -> Discovered:
     out = Discovered([], [], [])
     name = os.path.basename(path)
     kind = classify(name, name) or "python"
-    getattr(
-        out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]
-    ).append((path, name))
+    getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]).append(
+        (path, name)
+    )
     return out

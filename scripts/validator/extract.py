@@ -72,6 +72,7 @@ class Extractor:
         cfg = project.config
         self.custom_rate = {d.strip() for d in cfg.rate_limit_decorators}
         self._handled: set[int] = set()
+        self.dynamic_headers = False
 
     # ---- helpers --------------------------------------------------------------------------------
     def resolve(self, name: str | None) -> str:
@@ -82,6 +83,17 @@ class Extractor:
         if origin:
             return origin + ("." + rest if rest else "")
         return name
+
+    def target_id(self, node) -> str:
+        """'module.path:name' for a name passed to limiter.limit(...)(x) / limiter.exempt(x)."""
+        name = dotted(node) or ""
+        origin = self.resolve(name)
+        if origin != name and "." in origin:
+            mod, _, attr = origin.rpartition(".")
+            return f"{mod.lstrip('.')}:{attr}"
+        if "." in name:
+            return f":{last(name)}"
+        return f"{_modname(self.m.rel)}:{name}"
 
     def fact(self, kind, node, func=None, module_level=False, target=None, owner=None, dev=False) -> Fact:
         return Fact(
@@ -178,6 +190,10 @@ class Extractor:
             for case in s.cases:
                 self.walk(case.body, func, cls, dev, loops)
             return
+        if isinstance(s, ast.ImportFrom) and func is not None:
+            base = ("." * s.level) + (s.module or "")
+            for a in s.names:
+                self.m.imports.setdefault(a.asname or a.name, f"{base}.{a.name}" if base else a.name)
         if isinstance(s, (ast.Assign, ast.AnnAssign)):
             self.assign(s, func, cls, dev, loops)
         if isinstance(s, ast.Delete):
@@ -185,9 +201,7 @@ class Extractor:
                 if isinstance(t, ast.Subscript) and last(dotted(t.value)) == "headers":
                     name = str_const(self._slice(t))
                     if name:
-                        self.p.header_ops.append(
-                            HeaderOp(self.m, s.lineno, s.col_offset + 1, "del", name, func=func)
-                        )
+                        self.p.header_ops.append(HeaderOp(self.m, s.lineno, s.col_offset + 1, "del", name, func=func))
         self.scan_expr(s, func, cls, dev, loops, s)
 
     def _slice(self, sub: ast.Subscript):
@@ -211,9 +225,7 @@ class Extractor:
         bases_full = [self.resolve(dotted(b)) for b in c.bases]
         # Werkzeug / http.server handler that stops announcing itself
         defined = {n.name for n in c.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        assigned = {
-            t.id for n in c.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
-        }
+        assigned = {t.id for n in c.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
         if any(b.endswith("RequestHandler") for b in bases_full) and (
             defined & {"send_response", "version_string"} or assigned & {"server_version", "sys_version"}
         ):
@@ -228,13 +240,7 @@ class Extractor:
         if is_cfg and not c.name.endswith(("View", "Resource", "Handler")):
             cc = ConfigClass(c.name, info.bases, self.m, c.lineno)
             for n in c.body:
-                targets = (
-                    n.targets
-                    if isinstance(n, ast.Assign)
-                    else [n.target]
-                    if isinstance(n, ast.AnnAssign)
-                    else []
-                )
+                targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AnnAssign) else []
                 value = getattr(n, "value", None)
                 for t in targets:
                     if isinstance(t, ast.Name) and UPPER.match(t.id) and value is not None:
@@ -277,20 +283,14 @@ class Extractor:
         for n in c.body:
             if isinstance(n, ast.Assign):
                 for t in n.targets:
-                    if (
-                        isinstance(t, ast.Name)
-                        and t.id == "decorators"
-                        and isinstance(n.value, (ast.List, ast.Tuple))
-                    ):
+                    if isinstance(t, ast.Name) and t.id == "decorators" and isinstance(n.value, (ast.List, ast.Tuple)):
                         info.decorators.extend(n.value.elts)
                     if isinstance(t, ast.Name) and t.id == "method_decorators":
                         if isinstance(n.value, (ast.List, ast.Tuple)):
                             info.method_decorators.extend(n.value.elts)
                         elif isinstance(n.value, ast.Dict):
                             for v in n.value.values:
-                                info.method_decorators.extend(
-                                    v.elts if isinstance(v, (ast.List, ast.Tuple)) else [v]
-                                )
+                                info.method_decorators.extend(v.elts if isinstance(v, (ast.List, ast.Tuple)) else [v])
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 info.methods[n.name] = n.decorator_list
         for dec in c.decorator_list:
@@ -344,9 +344,7 @@ class Extractor:
         rule = str_const(dec.args[0]) if dec.args else str_const(kwarg(dec, "rule"))
         if class_based:
             methods = None
-        r = Route(
-            self.m, dec.lineno, dec.col_offset + 1, rule, methods, target.name, owner, class_based=class_based
-        )
+        r = Route(self.m, dec.lineno, dec.col_offset + 1, rule, methods, target.name, owner, class_based=class_based)
         self.p.routes.append(r)
         if rule:
             self.p.route_paths.append(rule)
@@ -394,13 +392,7 @@ class Extractor:
                 if func is None and owner in self.p._module_apps.get(self.m.rel, set()):  # type: ignore
                     self.p.module_setup.append(self.fact("wsgi_app", s, module_level=True, owner=owner))
             # module-level constants in config files
-            if (
-                func is None
-                and cls is None
-                and isinstance(t, ast.Name)
-                and UPPER.match(t.id)
-                and self.m.is_config_file
-            ):
+            if func is None and cls is None and isinstance(t, ast.Name) and UPPER.match(t.id) and self.m.is_config_file:
                 self.p.loose_config.append(
                     ConfigAssign(
                         t.id,
@@ -430,10 +422,7 @@ class Extractor:
     # ---- expressions ----------------------------------------------------------------------------
     def scan_expr(self, node, func, cls, dev, loops, stmt):
         for sub in ast.walk(node):
-            if (
-                isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
-                and sub is not node
-            ):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and sub is not node:
                 continue
             if isinstance(sub, ast.Call):
                 if id(sub) in self._handled:
@@ -461,6 +450,8 @@ class Extractor:
                 self.p._deferred_headers.append((self.m, src_node, op, line, col, func))  # type: ignore
                 return
         name = self._const_str(name_node)
+        if name is None:
+            self.dynamic_headers = True
         if name is None and isinstance(name_node, ast.Name):
             self.p._deferred_names.append((self.m, name_node.id, op, value_node, line, col, func))  # type: ignore
             return
@@ -494,18 +485,14 @@ class Extractor:
         first = dotted(call.args[0]) if call.args else None
 
         if tail == "Flask" and (resolved.startswith("flask") or name == "Flask"):
-            self.p.app_sites.append(
-                self.fact("Flask", call, func=func, module_level=module_level, target=target)
-            )
+            self.p.app_sites.append(self.fact("Flask", call, func=func, module_level=module_level, target=target))
             if module_level and target:
                 m_apps.add(target)
             return
         if tail == "CORS" and (resolved.startswith("flask_cors") or name == "CORS"):
             app_arg = first or dotted(kwarg(call, "app"))
             self.p.cors_calls.append(
-                self.fact(
-                    "CORS", call, func=func, module_level=module_level, target=target, owner=app_arg, dev=dev
-                )
+                self.fact("CORS", call, func=func, module_level=module_level, target=target, owner=app_arg, dev=dev)
             )
             if module_level and app_arg in m_apps:
                 self.p.module_setup.append(self.fact("CORS", call, module_level=True, owner=app_arg))
@@ -542,12 +529,12 @@ class Extractor:
                 self.p.rate_limit_evidence.append(self.fact("limit-call", call))
                 for a in call.args:
                     if dotted(a):
-                        self.p.limited_targets.add(last(dotted(a)))
+                        self.p.limited_targets.add(self.target_id(a))
         kind = self.is_rate_decorator(call)
         if kind == "exempt" and call.args:
             for a in call.args:
                 if dotted(a):
-                    self.p.exempt_targets.add(last(dotted(a)))
+                    self.p.exempt_targets.add(self.target_id(a))
         elif kind == "limit":
             self.p.rate_limit_evidence.append(self.fact("limit", call))
         if tail == "add_url_rule":
@@ -584,13 +571,11 @@ class Extractor:
             self.p.hooks.append(self.fact(tail, call, func=None, owner=owner, target=fn))
             if module_level and owner in m_apps:
                 self.p.module_setup.append(self.fact(f"{owner}.{tail}", call, module_level=True, owner=owner))
-        elif tail in ("from_envvar", "from_prefixed_env") or (
-            tail == "from_file" and "environ" in self._text(call)
-        ):
+        elif tail in ("from_envvar", "from_prefixed_env") or (tail == "from_file" and "environ" in self._text(call)):
             self.p.env_config_loading.append(self.fact(tail, call))
-        elif tail in ("from_mapping", "update", "setdefault") and (dotted(call.func) or "").rsplit(".", 1)[
-            0
-        ].endswith("config"):
+        elif tail in ("from_mapping", "update", "setdefault") and (dotted(call.func) or "").rsplit(".", 1)[0].endswith(
+            "config"
+        ):
             self.mapping_config(call, dev)
         elif tail == "from_pyfile" and call.args:
             fname = str_const(call.args[0])
@@ -622,7 +607,9 @@ class Extractor:
                         self.p.header_ops.append(
                             HeaderOp(self.m, call.lineno, call.col_offset + 1, "set", k, v, None, func)
                         )
-            elif isinstance(call.args[0], ast.Name):
+            else:
+                self.dynamic_headers = True
+            if not isinstance(value, dict) and isinstance(call.args[0], ast.Name):
                 self.p._deferred_headers.append(
                     (
                         self.m,
@@ -695,9 +682,34 @@ class Extractor:
                 items.append((kw.arg, evaluate(kw.value, self.m.constants)))
         for k, v in items:
             if UPPER.match(k):
-                self.p.loose_config.append(
-                    ConfigAssign(k, v, self.m, call.lineno, call.col_offset + 1, "loose", dev)
-                )
+                self.p.loose_config.append(ConfigAssign(k, v, self.m, call.lineno, call.col_offset + 1, "loose", dev))
+
+
+def _modname(rel: str) -> str:
+    mod = rel[:-3] if rel.endswith(".py") else rel
+    mod = mod.replace("/", ".")
+    return mod[: -len(".__init__")] if mod.endswith(".__init__") else mod
+
+
+def _targets_match(targets: set[str], module: Module, name: str | None) -> bool:
+    if not name:
+        return False
+    name = last(name)
+    here = _modname(module.rel)
+    for t in targets:
+        mod, _, attr = t.rpartition(":")
+        if attr != name:
+            continue
+        if (
+            not mod
+            or here == mod
+            or here.endswith("." + mod)
+            or mod.endswith("." + here)
+            or "." not in here
+            and mod.rsplit(".", 1)[-1] == here
+        ):
+            return True
+    return False
 
 
 # ---- module entry points -------------------------------------------------------------------------
@@ -749,8 +761,55 @@ def extract_module(project: Project, src) -> None:
         project._constants.setdefault(name, (module, node))  # type: ignore[attr-defined]
     project._texts.append((module, src.text))  # type: ignore[attr-defined]
     ex = Extractor(project, module, src)
-    ex._handled = set()
     ex.run(src.body)
+    if ex.dynamic_headers:
+        _header_tables(project, module, src.body)
+
+
+KNOWN_HEADERS = {
+    "x-content-type-options",
+    "x-frame-options",
+    "strict-transport-security",
+    "content-security-policy",
+    "referrer-policy",
+    "x-xss-protection",
+    "permissions-policy",
+    "cross-origin-opener-policy",
+    "cross-origin-embedder-policy",
+    "cross-origin-resource-policy",
+    "x-permitted-cross-domain-policies",
+    "cache-control",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+}
+
+
+def _header_tables(project: Project, module: Module, body) -> None:
+    """Headers written through a computed name (headers.extend(missing), setdefault(name, value)):
+    take the header names/values written as literals in the same module (dict tables, (name, value)
+    pairs) as the ones being set."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            pairs = []
+            if isinstance(node, ast.Dict):
+                pairs = [(k, v) for k, v in zip(node.keys, node.values) if k is not None]
+            elif isinstance(node, ast.Tuple) and len(node.elts) == 2:
+                pairs = [(node.elts[0], node.elts[1])]
+            for k, v in pairs:
+                name = str_const(k)
+                if name and name.lower() in KNOWN_HEADERS:
+                    project.header_ops.append(
+                        HeaderOp(
+                            module,
+                            getattr(k, "lineno", 1),
+                            getattr(k, "col_offset", 0) + 1,
+                            "set",
+                            name,
+                            evaluate(v, module.constants),
+                            v,
+                            None,
+                        )
+                    )
 
 
 def finish(project: Project) -> None:
@@ -812,9 +871,13 @@ def finish(project: Project) -> None:
     classes = project._classes  # type: ignore[attr-defined]
     for r in project.routes:
         if not r.class_based:
-            if r.name in project.limited_targets or (r.owner and last(r.owner) in project.limited_targets):
+            if _targets_match(project.limited_targets, r.module, r.name) or _targets_match(
+                project.limited_targets, r.module, r.owner
+            ):
                 r.limited = True
-            if r.name in project.exempt_targets or (r.owner and last(r.owner) in project.exempt_targets):
+            if _targets_match(project.exempt_targets, r.module, r.name) or _targets_match(
+                project.exempt_targets, r.module, r.owner
+            ):
                 r.exempt = True
             continue
         for info in classes.get(r.name, []):
@@ -830,15 +893,15 @@ def finish(project: Project) -> None:
                 r.limited = True
             if any(ex.is_rate_decorator(d) == "exempt" for d in decs):
                 r.exempt = True
-        if r.name in project.limited_targets or (r.owner and last(r.owner) in project.limited_targets):
+        if _targets_match(project.limited_targets, r.module, r.name) or _targets_match(
+            project.limited_targets, r.module, r.owner
+        ):
             r.limited = True
 
 
 # ---- non-Python files ----------------------------------------------------------------------------
 _REQ_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?|===)[^;#]*)?")
-_QUOTED_REQ = re.compile(
-    r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?)[^"';]*)["';]"""
-)
+_QUOTED_REQ = re.compile(r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?)[^"';]*)["';]""")
 _POETRY_DEP = re.compile(
     r"""^\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*=\s*(?:["']([^"']*)["']|\{[^}]*?version\s*=\s*["']([^"']*)["'])"""
 )
@@ -897,9 +960,7 @@ def extract_requirements(project: Project, full: str, rel: str) -> None:
             if base == "setup.cfg":
                 m = _REQ_LINE.match(ln)
                 if ln.startswith((" ", "\t")) and m and m.group(2):
-                    project.requirements.append(
-                        Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1)
-                    )
+                    project.requirements.append(Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1))
                 continue
             for m in _QUOTED_REQ.finditer(ln):
                 project.requirements.append(Requirement(_norm(m.group(1)), m.group(2).strip(), rel, i + 1))
@@ -908,14 +969,10 @@ def extract_requirements(project: Project, full: str, rel: str) -> None:
             continue
         m = _REQ_LINE.match(stripped)
         if m:
-            project.requirements.append(
-                Requirement(_norm(m.group(1)), (m.group(2) or "").strip(), rel, i + 1)
-            )
+            project.requirements.append(Requirement(_norm(m.group(1)), (m.group(2) or "").strip(), rel, i + 1))
 
 
-_NGINX_HEADER = re.compile(
-    r"""^\s*(?:add_header|more_set_headers)\s+["']?([A-Za-z0-9-]+)["']?:?\s*["']?([^;"']*)"""
-)
+_NGINX_HEADER = re.compile(r"""^\s*(?:add_header|more_set_headers)\s+["']?([A-Za-z0-9-]+)["']?:?\s*["']?([^;"']*)""")
 _APACHE_HEADER = re.compile(
     r"""^\s*Header\s+(?:always\s+)?(?:set|append|add|merge|setifempty)\s+([A-Za-z0-9-]+)\s+["']?([^"'\n]*)""",
     re.I,

@@ -168,9 +168,7 @@ def _read(path: str) -> bytes:
         return fh.read(discovery.MAX_BYTES + 1)
 
 
-def build_model(
-    root: str, config: Config, files: discovery.Discovered | None = None, lazy: bool = True
-) -> Project:
+def build_model(root: str, config: Config, files: discovery.Discovered | None = None, lazy: bool = True) -> Project:
     from . import extract
 
     project = Project(root=root, config=config)
@@ -180,9 +178,7 @@ def build_model(
         try:
             size = os.path.getsize(full)
             if size > discovery.MAX_BYTES:
-                project.parse_problems.append(
-                    (rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB")
-                )
+                project.parse_problems.append((rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB"))
                 continue
             raw = _read(full)
             src = parsing.parse_source(full, rel, raw, lazy=lazy)

@@ -22,12 +22,8 @@ TRIGGER = re.compile(
     r"_request|wsgi_app|init_app|request_id|[Rr]equest[-_]?I[Dd]|[Cc]orrelation|uuid|send_response|"
     r"version_string|SERVER|default_headers|Blueprint|blueprint|\.(?:post|put|patch|delete)\("
 )
-LOG_CALL = re.compile(
-    r"\b\w*(?:log|LOG|Log)\w*\.(?:debug|info|warning|warn|error|exception|critical|fatal|log|msg)\("
-)
-SENSITIVE_HINT = re.compile(
-    r"(?i)passw|passwd|pwd|secret|token|otp|api_?key|credential|authoriz|cookie|request\."
-)
+LOG_CALL = re.compile(r"\b\w*(?:log|LOG|Log)\w*\.(?:debug|info|warning|warn|error|exception|critical|fatal|log|msg)\(")
+SENSITIVE_HINT = re.compile(r"(?i)passw|passwd|pwd|secret|token|otp|api_?key|credential|authoriz|cookie|request\.")
 _START = re.compile(r"[A-Za-z_@]")
 _CONT = re.compile(r"(?:else|elif|except|finally)\b|[)\]}]")
 _CONST = re.compile(r"[A-Z_][A-Z0-9_]*\s*(?::[^=]*)?=")

@@ -40,8 +40,7 @@ def apply(findings: list[Finding], read_line, per_path_ignores: dict[str, list[s
     out = []
     for f in findings:
         if any(
-            fnmatch.fnmatchcase(f.path, glob) and codes_match(f.rule, codes)
-            for glob, codes in per_path_ignores.items()
+            fnmatch.fnmatchcase(f.path, glob) and codes_match(f.rule, codes) for glob, codes in per_path_ignores.items()
         ):
             continue
         if line_suppresses(read_line(f.path, f.line), f.rule):

@@ -13,9 +13,7 @@ DEV_NAME = re.compile(r"(?i)dev|test|local|debug|ci\b|staging")
 
 def is_prod_class(project, name: str) -> bool:
     wanted = [
-        g
-        for g in project.config.production_config
-        if "/" not in g and "*" not in g and not g.endswith((".py", ".cfg"))
+        g for g in project.config.production_config if "/" not in g and "*" not in g and not g.endswith((".py", ".cfg"))
     ]
     if wanted:
         return name in wanted
@@ -41,8 +39,7 @@ def production_views(project):
     loose = [
         a
         for a in project.loose_config
-        if not a.dev_only
-        and not (a.scope.startswith("file:") and DEV_NAME.search(a.scope.rsplit("/", 1)[-1]))
+        if not a.dev_only and not (a.scope.startswith("file:") and DEV_NAME.search(a.scope.rsplit("/", 1)[-1]))
     ]
 
     def loose_lookup(key):
@@ -119,9 +116,7 @@ def resolve_config_value(project, value, view_lookup):
 
 def truthy(value) -> bool:
     if isinstance(value, EnvRef):
-        return bool(
-            value.has_default and value.default and str(value.default).lower() not in ("0", "false", "no")
-        )
+        return bool(value.has_default and value.default and str(value.default).lower() not in ("0", "false", "no"))
     return value is True or (isinstance(value, str) and value.lower() in ("true", "1", "yes"))
 
 

@@ -17,7 +17,7 @@ from . import hit, rule
 from ._common import any_config, call_kwargs, production_views, resolve_config_value, truthy, value_of
 
 REGEX_HINT = frozenset("*\\]?$^[]()")
-PROBE_ORIGINS = ("https://evil-attacker.invalid", "http://attacker.invalid:8080")
+PROBE_ORIGINS = ("https://evil-attacker.invalid",)
 API_PATH = re.compile(r"^/(?:api|v\d+|graphql|rest|rpc)(?:/|$|\b)", re.I)
 MISSING = object()
 
@@ -215,11 +215,7 @@ def wildcard_origin(project):
                 origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
                 bad = [s for s in origin_strings(origins) if is_catch_all_origin(s)]
                 if bad:
-                    how = (
-                        "no origins (flask-cors defaults to '*')"
-                        if origins is MISSING
-                        else f"origins {bad[0]!r}"
-                    )
+                    how = "no origins (flask-cors defaults to '*')" if origins is MISSING else f"origins {bad[0]!r}"
                     yield hit(fact, f"{fact.kind}() allows every origin: {how} in the {label} configuration")
     for h in _acao_ops(project):
         problem = _acao_problem(h)
@@ -242,9 +238,7 @@ def credentials_with_wildcard(project):
     for fact in _cors_facts(project):
         for label, lookup in _views(project):
             for _pattern, opts in cors_entries(project, fact, lookup):
-                creds = option(
-                    project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False
-                )
+                creds = option(project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False)
                 if not truthy(creds):
                     continue
                 origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
@@ -288,9 +282,7 @@ def cors_everywhere(project):
         for pattern, _opts in cors_entries(project, fact, lookup):
             if is_catch_all_resource(pattern):
                 example = non_api[0] if non_api else "rendered pages"
-                yield hit(
-                    fact, f"CORS covers every path ({pattern!r}) including non-API routes such as {example}"
-                )
+                yield hit(fact, f"CORS covers every path ({pattern!r}) including non-API routes such as {example}")
                 break
 
 
@@ -355,9 +347,7 @@ def insecure_origin(project):
                 origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
                 for s in origin_strings(origins):
                     low = s.lower()
-                    if low.startswith("http://") or re.search(
-                        r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low
-                    ):
+                    if low.startswith("http://") or re.search(r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low):
                         yield hit(
                             fact,
                             f"origin {s!r} is allowed in the {label} configuration: "

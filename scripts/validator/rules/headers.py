@@ -30,9 +30,7 @@ def _disabled(node) -> bool:
         return True
     from ast import Constant, Dict
 
-    return (isinstance(node, Constant) and node.value in (None, False)) or (
-        isinstance(node, Dict) and not node.keys
-    )
+    return (isinstance(node, Constant) and node.value in (None, False)) or (isinstance(node, Dict) and not node.keys)
 
 
 def set_headers(project) -> set[str]:
@@ -167,9 +165,5 @@ def xss_protection(project):
         node = kwarg(lib.node, "x_xss_protection")
         explicit_on = node is not None and not _disabled(node)
         if explicit_on or (old and node is None):
-            why = (
-                "x_xss_protection=True"
-                if explicit_on
-                else "flask-talisman < 1.0 (pinned) sends it by default"
-            )
+            why = "x_xss_protection=True" if explicit_on else "flask-talisman < 1.0 (pinned) sends it by default"
             yield hit(lib, f"Talisman sends X-XSS-Protection: 1; mode=block ({why})")

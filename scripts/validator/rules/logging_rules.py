@@ -166,9 +166,7 @@ SAFE_CALLS = re.compile(
     r"(?i)^(len|bool|type|id|hash|isinstance|mask\w*|redact\w*|\w*_redact\w*|\w*mask\w*|"
     r"sanitiz\w*|hide\w*|obfuscat\w*|sha\d*|md5|hexdigest|censor\w*|scrub\w*)$"
 )
-VALIDATES = re.compile(
-    r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali"
-)
+VALIDATES = re.compile(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
 TRANSPARENT = {
     "str",
     "repr",
@@ -275,11 +273,7 @@ class Taint:
                 return f"`{fname}()` (the request body)"
             if SAFE_CALLS.match(last(fname) or ""):
                 return None
-            if (
-                isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("get", "getlist", "pop")
-                and node.args
-            ):
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "getlist", "pop") and node.args:
                 base = dotted(node.func.value) or ""
                 key = str_const(node.args[0])
                 if key is not None and key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
@@ -312,11 +306,7 @@ class Taint:
         if isinstance(node, ast.Dict):
             for k, v in zip(node.keys, node.values):
                 ks = str_const(k) if k is not None else None
-                if (
-                    ks
-                    and sensitive_name(ks)
-                    and not (isinstance(v, ast.Constant) and v.value in (None, "", "***"))
-                ):
+                if ks and sensitive_name(ks) and not (isinstance(v, ast.Constant) and v.value in (None, "", "***")):
                     return f"key {ks!r}"
                 r = self.check(v, depth + 1)
                 if r:
@@ -443,9 +433,7 @@ def no_request_id(project):
 _METHOD = re.compile(r"\bmethod\b|REQUEST_METHOD")
 _PATH = re.compile(r"\bpath\b|full_path|\burl\b|PATH_INFO|RAW_URI|\buri\b|\bendpoint\b")
 _STATUS = re.compile(r"status")
-_DURATION = re.compile(
-    r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b"
-)
+_DURATION = re.compile(r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b")
 
 
 @rule(

@@ -102,9 +102,7 @@ def no_rate_limiting(project):
     routes = auth_routes(project)
     if routes:
         others = f" and {len(routes) - 1} more" if len(routes) > 1 else ""
-        yield hit(
-            routes[0], f"no rate limiting anywhere, yet {_describe(routes[0])}{others} accept credentials"
-        )
+        yield hit(routes[0], f"no rate limiting anywhere, yet {_describe(routes[0])}{others} accept credentials")
 
 
 @rule(
@@ -127,11 +125,7 @@ def _memory(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower().startswith("memory://")
     if isinstance(value, EnvRef):
-        return (
-            value.has_default
-            and isinstance(value.default, str)
-            and value.default.lower().startswith("memory")
-        )
+        return value.has_default and isinstance(value.default, str) and value.default.lower().startswith("memory")
     return False
 
 
@@ -159,8 +153,7 @@ def memory_storage(project):
             elif _memory(value):
                 yield hit(
                     fact,
-                    "Limiter(storage_uri=...) is memory:// (or defaults to it): every worker "
-                    "process counts separately",
+                    "Limiter(storage_uri=...) is memory:// (or defaults to it): every worker process counts separately",
                 )
             continue
         for label, lookup in views:

@@ -1,0 +1,259 @@
+"""CORS001-006, positive and negative, matching flask-cors 6.0.x semantics."""
+
+import pytest
+
+from .util import rules_of, scan
+
+APP = """
+from flask import Flask
+from flask_cors import CORS
+
+def create_app():
+    app = Flask(__name__)
+    {call}
+    return app
+"""
+
+
+def cors(tmp_path, capsys, call, extra=None, select="CORS"):
+    files = {"app/__init__.py": APP.replace("{call}", call)}
+    files.update(extra or {})
+    return [f for f in scan(tmp_path, files, capsys, "--select", select)]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "CORS(app)",
+        'CORS(app, origins="*")',
+        'CORS(app, origins=["*"])',
+        'CORS(app, origins=r".*")',
+        'CORS(app, origins=r"https://.*")',
+        'CORS(app, resources={r"^/api/.*$": {"origins": "*"}})',
+        'CORS(app, origins=os.environ.get("CORS_ORIGINS", "*"))',
+    ],
+)
+def test_cors001_wildcard(tmp_path, capsys, call):
+    call = call if "os." not in call else call
+    extra = {}
+    if "os." in call:
+        extra = {"app/__init__.py": "import os\n" + APP.replace("{call}", call)}
+    found = cors(tmp_path, capsys, call, extra, select="CORS001")
+    assert rules_of(found) == ["CORS001"], found
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'CORS(app, origins=["https://app.example.com"])',
+        'CORS(app, origins=os.environ["CORS_ORIGINS"].split(","))',
+        'CORS(app, origins=app.config["CORS_ORIGINS"])',
+        'CORS(app, origins=r"^https://([a-z]+\\.)?example\\.com$")',
+    ],
+)
+def test_cors001_negative(tmp_path, capsys, call):
+    files = {
+        "app/__init__.py": "import os\n" + APP.replace("{call}", call),
+        "app/config.py": 'import os\nclass ProductionConfig:\n    CORS_ORIGINS = os.environ["CORS_ORIGINS"]\n',
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == []
+
+
+def test_cors001_config_key_wildcard_in_production(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace("{call}", "CORS(app)"),
+        "app/config.py": 'class Config:\n    X = 1\nclass ProductionConfig(Config):\n    CORS_ORIGINS = "*"\n',
+    }
+    assert "CORS001" in rules_of(scan(tmp_path, files, capsys))
+
+
+def test_cors001_dev_only_wildcard_is_fine(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace("{call}", 'CORS(app, resources={r"^/api/.*$": {}})'),
+        "app/config.py": 'import os\nclass DevelopmentConfig:\n    CORS_ORIGINS = "*"\n'
+        'class ProductionConfig:\n    CORS_ORIGINS = os.environ["CORS_ORIGINS"]\n',
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == []
+
+
+def test_cors001_hand_set_and_reflected_header(tmp_path, capsys):
+    files = {
+        "app.py": """
+        from flask import Flask, request
+        def create_app():
+            app = Flask(__name__)
+            @app.after_request
+            def star(resp):
+                resp.headers["Access-Control-Allow-Origin"] = "*"
+                return resp
+            @app.after_request
+            def reflect(resp):
+                resp.headers["Access-Control-Allow-Origin"] = request.headers.get("Origin")
+                resp.headers["Access-Control-Allow-Credentials"] = "true"
+                return resp
+            return app
+    """
+    }
+    found = scan(tmp_path, files, capsys, "--select", "CORS001,CORS002")
+    assert rules_of(found) == ["CORS001", "CORS001", "CORS002"]
+
+
+def test_cors001_reflected_after_allow_list_check_is_fine(tmp_path, capsys):
+    files = {
+        "app.py": """
+        from flask import Flask, request
+        ALLOWED = {"https://app.example.com"}
+        def create_app():
+            app = Flask(__name__)
+            @app.after_request
+            def reflect(resp):
+                origin = request.headers.get("Origin")
+                if origin in ALLOWED:
+                    resp.headers["Access-Control-Allow-Origin"] = origin
+                return resp
+            return app
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == []
+
+
+@pytest.mark.parametrize(
+    "call,expected",
+    [
+        ("CORS(app, supports_credentials=True)", ["CORS001", "CORS002"]),
+        ('CORS(app, origins="*", supports_credentials=True)', ["CORS001", "CORS002"]),
+        ('CORS(app, origins=["https://a.example.com"], supports_credentials=True)', []),
+        ('CORS(app, origins="*")', ["CORS001"]),
+    ],
+)
+def test_cors002(tmp_path, capsys, call, expected):
+    assert rules_of(cors(tmp_path, capsys, call, select="CORS001,CORS002")) == expected
+
+
+def test_cors002_from_config_keys(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace(
+            "{call}", "app.config.from_object('app.config.ProductionConfig')\n    CORS(app)"
+        ),
+        "app/config.py": "class ProductionConfig:\n    CORS_SUPPORTS_CREDENTIALS = True\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS002")) == ["CORS002"]
+
+
+def test_cors003_everywhere_with_pages(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace("{call}", 'CORS(app, origins=["https://a.example.com"])'),
+        "app/views.py": "from flask import Blueprint\nbp = Blueprint('w', __name__)\n"
+        "@bp.route('/about')\ndef about():\n    return 'x'\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS003")) == ["CORS003"]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'CORS(app, resources={r"^/api(?:/.*)?$": {"origins": ["https://a.example.com"]}})',
+        'CORS(api_bp, origins=["https://a.example.com"])',
+    ],
+)
+def test_cors003_negative(tmp_path, capsys, call):
+    files = {
+        "app/__init__.py": APP.replace("{call}", call),
+        "app/views.py": "from flask import Blueprint\nbp = Blueprint('w', __name__)\n"
+        "@bp.route('/about')\ndef about():\n    return 'x'\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS003")) == []
+
+
+def test_cors003_api_only_app_is_fine(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace("{call}", 'CORS(app, origins=["https://a.example.com"])'),
+        "app/api.py": "from flask import Blueprint\nbp = Blueprint('a', __name__)\n"
+        "@bp.get('/api/items')\ndef items():\n    return {}\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS003")) == []
+
+
+def test_cors004_max_age(tmp_path, capsys):
+    assert rules_of(cors(tmp_path, capsys, 'CORS(app, origins=["https://a.example.com"])', select="CORS004")) == [
+        "CORS004"
+    ]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'CORS(app, origins=["https://a.example.com"], max_age=600)',
+        'CORS(app, resources={r"^/api/.*$": {"origins": ["https://a.example.com"], "max_age": 600}})',
+    ],
+)
+def test_cors004_negative(tmp_path, capsys, call):
+    assert rules_of(cors(tmp_path, capsys, call, select="CORS004")) == []
+
+
+def test_cors004_config_key(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace("{call}", 'CORS(app, origins=["https://a.example.com"])'),
+        "app/config.py": "class Config:\n    CORS_MAX_AGE = 600\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS004")) == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'CORS(app, resources={r"/api/*": {"origins": ["https://a.example.com"]}})',
+        'CORS(app, resources=r"/api.*", origins=["https://a.example.com"])',
+        'CORS(app, origins=[r"https://.*\\.example\\.com"])',
+        'CORS(app, origins=r"^https://a\\.example\\.com|^https://b\\.example\\.com$")',
+    ],
+)
+def test_cors005_unanchored(tmp_path, capsys, call):
+    assert "CORS005" in rules_of(cors(tmp_path, capsys, call, select="CORS005"))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'CORS(app, resources={r"/api/.*": {"origins": ["https://a.example.com"]}})',
+        'CORS(app, resources={r"^/api(?:/.*)?$": {"origins": ["https://a.example.com"]}})',
+        'CORS(app, resources={"/api/v1/users": {"origins": ["https://a.example.com"]}})',
+        'CORS(app, origins=[r"^https://([a-z0-9-]+\\.)?example\\.com$"])',
+        'CORS(app, origins=["https://app.example.com"])',
+    ],
+)
+def test_cors005_negative(tmp_path, capsys, call):
+    assert rules_of(cors(tmp_path, capsys, call, select="CORS005")) == []
+
+
+def test_cors005_matches_flask_cors_semantics():
+    """The rule's claims hold against flask-cors itself."""
+    import re
+
+    from flask_cors.core import probably_regex
+
+    assert probably_regex(r"/api/*") and re.compile(r"/api/*").match("/apiary")
+    assert not probably_regex("https://app.example.com")  # '.' alone does not make a regex
+    assert re.compile(r"https://.*\.example\.com", re.I).match("https://evil.example.com.attacker.net")
+
+
+def test_cors006_default_list_used_in_production(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace(
+            "{call}", 'CORS(app, origins=app.config.get("CORS_ORIGINS", ["http://localhost:3000"]))'
+        ),
+        "app/config.py": "class Config:\n    DEBUG = False\nclass ProductionConfig(Config):\n    pass\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS006")) == ["CORS006"]
+
+
+def test_cors006_production_overrides_default(tmp_path, capsys):
+    files = {
+        "app/__init__.py": APP.replace(
+            "{call}", 'CORS(app, origins=app.config.get("CORS_ORIGINS", ["http://localhost:3000"]))'
+        ),
+        "app/config.py": "import os\nclass Config:\n    DEBUG = False\n"
+        "class DevelopmentConfig(Config):\n    CORS_ORIGINS = ['http://localhost:3000']\n"
+        "class ProductionConfig(Config):\n    CORS_ORIGINS = os.environ['CORS_ORIGINS']\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS006")) == []

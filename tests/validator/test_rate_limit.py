@@ -1,0 +1,335 @@
+"""RATE001-004: auth routes in every declaration style, blueprint-wide limits, storage in production."""
+
+import pytest
+
+from .util import rules_of, scan
+
+FACTORY = """
+from flask import Flask
+from .extensions import limiter
+def create_app():
+    app = Flask(__name__)
+    app.config.from_object("app.config.ProductionConfig")
+    limiter.init_app(app)
+    from .auth import bp
+    app.register_blueprint(bp, url_prefix="/auth")
+    return app
+"""
+EXT = """
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+limiter = Limiter(key_func=get_remote_address, default_limits=["100 per minute"])
+"""
+CONFIG = """
+import os
+class Config:
+    RATELIMIT_STORAGE_URI = "memory://"
+class DevelopmentConfig(Config):
+    pass
+class ProductionConfig(Config):
+    RATELIMIT_STORAGE_URI = os.environ["RATELIMIT_STORAGE_URI"]
+"""
+
+
+def app_with(auth_src, ext=EXT, config=CONFIG, factory=FACTORY):
+    return {"app/__init__.py": factory, "app/extensions.py": ext, "app/config.py": config, "app/auth.py": auth_src}
+
+
+def test_rate001_no_limiting_with_auth_routes(tmp_path, capsys):
+    files = {
+        "app.py": """
+        from flask import Flask, request
+        def create_app():
+            app = Flask(__name__)
+            @app.route("/login", methods=["GET", "POST"])
+            def login():
+                failed = 0  # an account lockout counter is not a rate limit
+                return "x"
+            return app
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE")) == ["RATE001"]
+
+
+def test_rate001_custom_throttle_decorator_counts(tmp_path, capsys):
+    files = {
+        "app.py": """
+        from flask import Flask
+        from .utils import throttle
+        def create_app():
+            app = Flask(__name__)
+            @app.post("/login")
+            @throttle(5)
+            def login():
+                return "x"
+            return app
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == []
+
+
+def test_rate001_configured_decorator_name(tmp_path, capsys):
+    files = {
+        "app.py": """
+        from flask import Flask
+        from .guards import slow_down
+        def create_app():
+            app = Flask(__name__)
+            @app.post("/login")
+            @slow_down
+            def login():
+                return "x"
+            return app
+    """,
+        ".flask-middleware.yml": "rate-limit-decorators: [slow_down]\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == []
+
+
+AUTH_UNLIMITED = """
+from flask import Blueprint
+from .extensions import limiter
+bp = Blueprint("auth", __name__)
+@bp.route("/login", methods=["POST"])
+@limiter.limit("10 per minute")
+def login(): return "x"
+@bp.post("/password/forgot")
+def forgot(): return "x"
+@bp.route("/register", methods=["GET", "POST"])
+def register(): return "x"
+@bp.post("/token/refresh")
+def refresh(): return "x"
+@bp.post("/2fa/verify")
+def verify_otp(): return "x"
+@bp.route("/sign-up", methods=["POST"])
+def sign_up(): return "x"
+@bp.post("/logout")
+def logout(): return "x"
+@bp.route("/login")
+def login_form(): return "form"
+@bp.post("/health")
+@limiter.exempt
+def health(): return "ok"
+"""
+
+
+def test_rate002_each_unlimited_auth_route(tmp_path, capsys):
+    found = scan(tmp_path, app_with(AUTH_UNLIMITED), capsys, "--select", "RATE002")
+    names = sorted(f["message"].split("(")[-1].split(")")[0] for f in found)
+    assert names == ["forgot", "refresh", "register", "sign_up", "verify_otp"]
+
+
+def test_rate002_exempt_auth_route(tmp_path, capsys):
+    src = AUTH_UNLIMITED.replace(
+        '@bp.post("/health")\n@limiter.exempt\ndef health', '@bp.post("/session")\n@limiter.exempt\ndef create_session'
+    )
+    found = scan(tmp_path, app_with(src), capsys, "--select", "RATE002")
+    assert any("exempt" in f["message"] and "create_session" in f["message"] for f in found)
+
+
+def test_rate002_blueprint_wide_limit(tmp_path, capsys):
+    factory = FACTORY.replace(
+        "limiter.init_app(app)",
+        'limiter.init_app(app)\n    from .auth import bp as auth_bp\n    limiter.limit("5 per minute")(auth_bp)',
+    )
+    files = app_with(AUTH_UNLIMITED, factory=factory)
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE002")) == []
+
+
+def test_rate002_limit_applied_in_factory_to_view(tmp_path, capsys):
+    auth = """
+    from flask import Blueprint
+    bp = Blueprint("auth", __name__)
+    def login(): return "x"
+    """
+    factory = FACTORY.replace(
+        "limiter.init_app(app)",
+        "limiter.init_app(app)\n    from .auth import login\n"
+        '    app.add_url_rule("/login", view_func=limiter.limit("5/minute")(login), '
+        'methods=["POST"])',
+    )
+    assert rules_of(scan(tmp_path, app_with(auth, factory=factory), capsys, "--select", "RATE002")) == []
+
+
+def test_rate002_add_url_rule_unlimited(tmp_path, capsys):
+    auth = """
+    from flask import Blueprint
+    bp = Blueprint("auth", __name__)
+    def login(): return "x"
+    bp.add_url_rule("/login", view_func=login, methods=["POST"])
+    """
+    assert rules_of(scan(tmp_path, app_with(auth), capsys, "--select", "RATE002")) == ["RATE002"]
+
+
+@pytest.mark.parametrize("limited", [True, False])
+def test_rate002_methodview_decorators(tmp_path, capsys, limited):
+    auth = f"""
+    from flask import Blueprint
+    from flask.views import MethodView
+    from .extensions import limiter
+    bp = Blueprint("auth", __name__)
+    class LoginView(MethodView):
+        decorators = [{'limiter.limit("5/minute")' if limited else "login_required"}]
+        def post(self): return "x"
+    bp.add_url_rule("/login", view_func=LoginView.as_view("login"))
+    """
+    found = rules_of(scan(tmp_path, app_with(auth), capsys, "--select", "RATE002"))
+    assert found == ([] if limited else ["RATE002"])
+
+
+@pytest.mark.parametrize(
+    "decl,limited",
+    [
+        ('method_decorators = [limiter.limit("5/minute")]', True),
+        ('method_decorators = {"post": [limiter.limit("5/minute")]}', True),
+        ("method_decorators = []", False),
+    ],
+)
+def test_rate002_flask_restful_resource(tmp_path, capsys, decl, limited):
+    auth = f"""
+    from flask import Blueprint
+    from flask_restful import Api, Resource
+    from .extensions import limiter
+    bp = Blueprint("auth", __name__)
+    api = Api(bp)
+    class TokenResource(Resource):
+        {decl}
+        def post(self): return {{}}
+    api.add_resource(TokenResource, "/tokens")
+    """
+    found = rules_of(scan(tmp_path, app_with(auth), capsys, "--select", "RATE002"))
+    assert found == ([] if limited else ["RATE002"])
+
+
+def test_rate002_restx_class_route_with_method_decorator(tmp_path, capsys):
+    auth = """
+    from flask import Blueprint
+    from flask_restx import Namespace, Resource
+    from .extensions import limiter
+    ns = Namespace("auth")
+    bp = Blueprint("auth", __name__)
+    @ns.route("/login")
+    class Login(Resource):
+        @limiter.limit("5/minute")
+        def post(self): return {}
+    @ns.route("/password-reset")
+    class PasswordReset(Resource):
+        def post(self): return {}
+    """
+    found = scan(tmp_path, app_with(auth), capsys, "--select", "RATE002")
+    assert [f["message"].split("(")[-1][:-1].split(")")[0] for f in found] == ["PasswordReset"]
+
+
+def test_rate002_shared_limit_counts(tmp_path, capsys):
+    auth = """
+    from flask import Blueprint
+    from .extensions import limiter
+    bp = Blueprint("auth", __name__)
+    auth_limit = limiter.shared_limit("10/minute", scope="auth")
+    @bp.post("/login")
+    @limiter.shared_limit("10/minute", scope="auth")
+    def login(): return "x"
+    """
+    assert rules_of(scan(tmp_path, app_with(auth), capsys, "--select", "RATE002")) == []
+
+
+def test_rate002_custom_auth_pattern(tmp_path, capsys):
+    auth = """
+    from flask import Blueprint
+    bp = Blueprint("auth", __name__)
+    @bp.post("/api/v1/keys")
+    def make_key(): return "x"
+    """
+    files = app_with(auth)
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE002")) == []
+    files2 = {".flask-middleware.yml": 'auth-route-patterns: ["/keys$"]\n'}
+    assert rules_of(scan(tmp_path, files2, capsys, "--select", "RATE002")) == ["RATE002"]
+
+
+@pytest.mark.parametrize(
+    "config,expected",
+    [
+        (CONFIG, []),
+        (
+            "class Config:\n    RATELIMIT_STORAGE_URI = 'memory://'\nclass ProductionConfig(Config):\n    pass\n",
+            ["RATE003"],
+        ),
+        ("class Config:\n    DEBUG = False\nclass ProductionConfig(Config):\n    DEBUG = False\n", ["RATE003"]),
+        (
+            "import os\nclass ProductionConfig:\n    RATELIMIT_STORAGE_URI = os.environ.get('RL', 'memory://')\n",
+            ["RATE003"],
+        ),
+        (
+            "import os\nclass ProductionConfig:\n    RATELIMIT_STORAGE_URI = os.environ.get('RL', 'redis://r:6379')\n",
+            [],
+        ),
+        ("import os\nclass ProductionConfig:\n    RATELIMIT_STORAGE_URL = os.getenv('RL')\n", []),
+        (
+            "import os\nclass ProductionConfig:\n    def __init__(self):\n"
+            "        self.RATELIMIT_STORAGE_URI = os.environ.get('RL', '')\n",
+            [],
+        ),
+        (
+            "class DevelopmentConfig:\n    RATELIMIT_STORAGE_URI = 'memory://'\n"
+            "class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'redis://cache:6379'\n",
+            [],
+        ),
+    ],
+)
+def test_rate003_production_storage(tmp_path, capsys, config, expected):
+    found = scan(tmp_path, app_with(AUTH_UNLIMITED, config=config), capsys, "--select", "RATE003")
+    assert rules_of(found) == expected
+
+
+@pytest.mark.parametrize(
+    "storage,expected",
+    [
+        ('storage_uri="redis://localhost:6379/0"', []),
+        ('storage_uri="memory://"', ["RATE003"]),
+        ('storage_uri=os.environ.get("REDIS_URL", "memory://")', ["RATE003"]),
+        ('storage_uri=os.environ["REDIS_URL"]', []),
+    ],
+)
+def test_rate003_constructor_storage_wins(tmp_path, capsys, storage, expected):
+    ext = "import os\n" + EXT.replace(
+        'default_limits=["100 per minute"]', f'default_limits=["100 per minute"], {storage}'
+    )
+    config = "class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'memory://'\n" if not expected else CONFIG
+    found = scan(tmp_path, app_with(AUTH_UNLIMITED, ext=ext, config=config), capsys, "--select", "RATE003")
+    assert rules_of(found) == expected
+
+
+def test_rate003_from_mapping_and_from_pyfile(tmp_path, capsys):
+    factory = FACTORY.replace(
+        'app.config.from_object("app.config.ProductionConfig")',
+        'app.config.from_mapping(RATELIMIT_STORAGE_URI="memory://")',
+    )
+    found = scan(tmp_path, app_with(AUTH_UNLIMITED, factory=factory, config="X = 1\n"), capsys, "--select", "RATE003")
+    assert rules_of(found) == ["RATE003"]
+    factory = FACTORY.replace(
+        'app.config.from_object("app.config.ProductionConfig")', 'app.config.from_pyfile("deploy.cfg")'
+    )
+    files = app_with(AUTH_UNLIMITED, factory=factory, config="X = 1\n")
+    files["app/deploy.cfg"] = "RATELIMIT_STORAGE_URI = 'redis://cache:6379'\n"
+    files["app/deploy_settings.py"] = "RATELIMIT_STORAGE_URI = 'redis://cache:6379'\n"
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE003")) == []
+
+
+def test_rate003_env_driven_config_is_trusted(tmp_path, capsys):
+    factory = FACTORY.replace('app.config.from_object("app.config.ProductionConfig")', "app.config.from_prefixed_env()")
+    files = app_with(AUTH_UNLIMITED, factory=factory, config="X = 1\n")
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE003")) == []
+
+
+@pytest.mark.parametrize(
+    "ext,config,expected",
+    [
+        (EXT, CONFIG, []),
+        (EXT.replace(', default_limits=["100 per minute"]', ""), CONFIG, ["RATE004"]),
+        (EXT.replace(', default_limits=["100 per minute"]', ""), CONFIG + "    RATELIMIT_DEFAULT = '1/s'\n", []),
+        (EXT.replace('default_limits=["100 per minute"]', 'application_limits=["1000/minute"]'), CONFIG, []),
+    ],
+)
+def test_rate004_default_limits(tmp_path, capsys, ext, config, expected):
+    found = scan(tmp_path, app_with(AUTH_UNLIMITED, ext=ext, config=config), capsys, "--select", "RATE004")
+    assert rules_of(found) == expected
