@@ -67,11 +67,12 @@ def _matches(rel: str, globs: list[str]) -> bool:
 
 def classify(rel: str, name: str) -> str | None:
     lower = name.lower()
-    if lower.endswith(".py") or lower.endswith(".cfg.py"):
+    if name in REQUIREMENT_NAMES:
+        return "requirements"
+    if lower.endswith(".py"):
         return "python"
-    if name in REQUIREMENT_NAMES or (
-        lower.endswith((".txt", ".in"))
-        and ("requirement" in lower or "constraint" in lower or "/requirements/" in "/" + rel.lower())
+    if lower.endswith((".txt", ".in")) and (
+        "requirement" in lower or "constraint" in lower or "/requirements/" in "/" + rel.lower()
     ):
         return "requirements"
     if lower.endswith(SERVER_CONF_EXT) or lower in ("nginx.conf", "httpd.conf", "apache2.conf", ".htaccess"):

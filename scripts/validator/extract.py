@@ -705,8 +705,7 @@ def _targets_match(targets: set[str], module: Module, name: str | None) -> bool:
             or here == mod
             or here.endswith("." + mod)
             or mod.endswith("." + here)
-            or "." not in here
-            and mod.rsplit(".", 1)[-1] == here
+            or ("." not in here and mod.rsplit(".", 1)[-1] == here)
         ):
             return True
     return False

@@ -34,7 +34,6 @@ def cors(tmp_path, capsys, call, extra=None, select="CORS"):
     ],
 )
 def test_cors001_wildcard(tmp_path, capsys, call):
-    call = call if "os." not in call else call
     extra = {}
     if "os." in call:
         extra = {"app/__init__.py": "import os\n" + APP.replace("{call}", call)}

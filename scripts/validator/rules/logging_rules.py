@@ -285,7 +285,7 @@ class Taint:
             # Only calls that pass their input through unchanged carry it on: str(x), json.dumps(x),
             # x.strip(), "...".format(x). The result of any other call (requests.post(headers=...),
             # decode_jwt(token)) is a different value.
-            name = last(fname)
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else last(fname)
             if name not in TRANSPARENT:
                 return None
             if isinstance(node.func, ast.Attribute) and not (

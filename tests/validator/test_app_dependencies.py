@@ -1,0 +1,71 @@
+"""APP001 and DEP001."""
+
+import pytest
+
+from .util import rules_of, scan
+
+
+def test_app001_module_level_setup(tmp_path, capsys):
+    files = {
+        "app.py": """
+    from flask import Flask
+    from flask_cors import CORS
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+    app = Flask(__name__)
+    CORS(app, origins=["https://a.example.com"])
+    limiter = Limiter(get_remote_address, app=app)
+    @app.after_request
+    def h(r):
+        return r
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "APP")) == ["APP001", "APP001", "APP001"]
+
+
+def test_app001_unbound_extensions_bound_in_factory(tmp_path, capsys):
+    files = {
+        "app/extensions.py": "from flask_cors import CORS\nfrom flask_limiter import Limiter\n"
+        "cors = CORS()\nlimiter = Limiter(key_func=lambda: 'x')\n",
+        "app/__init__.py": "from flask import Flask\nfrom .extensions import cors, limiter\n"
+        "def create_app():\n    app = Flask(__name__)\n    cors.init_app(app)\n"
+        "    limiter.init_app(app)\n    return app\n",
+        "wsgi.py": "from app import create_app\napp = create_app()\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "APP")) == []
+
+
+@pytest.mark.parametrize(
+    "fname,content,expected",
+    [
+        ("requirements.txt", "flask-cors==4.0.0\nflask==3.1.3\n", ["DEP001"]),
+        ("requirements.txt", "Flask==3.1.2\n", ["DEP001"]),
+        ("requirements.txt", "flask<3.1\nflask_cors~=5.0\n", ["DEP001", "DEP001"]),
+        ("requirements.txt", "flask>=3.0\nflask-cors>=4\n", []),
+        ("requirements.txt", "flask==3.1.3\nflask-cors==6.0.1\n", []),
+        ("requirements/prod.txt", "flask-cors<=6.0.0  # pinned\n", ["DEP001"]),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = ["flask==3.0.0", "flask-cors>=6.0.1"]\n', ["DEP001"]),
+        (
+            "pyproject.toml",
+            '[tool.poetry.dependencies]\npython = "^3.9"\nflask = "^2.3"\nflask-cors = {version = "^6.0.1"}\n',
+            ["DEP001"],
+        ),
+        ("setup.cfg", "[options]\ninstall_requires =\n    flask==2.0.1\n", ["DEP001"]),
+        ("setup.py", 'from setuptools import setup\nsetup(install_requires=["Flask-Cors==3.0.10"])\n', ["DEP001"]),
+        ("Pipfile", '[packages]\nflask = "==3.0.0"\nflask-cors = "*"\n', ["DEP001"]),
+        ("poetry.lock", '[[package]]\nname = "flask-cors"\nversion = "5.0.0"\n', ["DEP001"]),
+        (
+            "Pipfile.lock",
+            '{"default": {"flask": {"version": "==3.1.3"}, "flask-cors": {"version": "==6.0.0"}}}',
+            ["DEP001"],
+        ),
+    ],
+)
+def test_dep001(tmp_path, capsys, fname, content, expected):
+    files = {"app.py": "from flask import Flask\n", fname: content}
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "DEP")) == expected
+
+
+def test_no_flask_no_findings(tmp_path, capsys):
+    files = {"main.py": "import aiohttp\nprint('hello')\n", "requirements.txt": "flask-cors==3.0.0\n"}
+    assert scan(tmp_path, files, capsys) == []

@@ -1,0 +1,187 @@
+"""HDR001-004."""
+
+import pytest
+
+from .util import rules_of, scan
+
+HOOK = """
+from flask import Flask
+def create_app():
+    app = Flask(__name__)
+    @app.after_request
+    def headers(response):
+{body}
+        return response
+    return app
+"""
+ALL = """\
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Strict-Transport-Security"] = "max-age=63072000"
+        response.headers["Content-Security-Policy"] = "default-src 'self'"
+        response.headers["Referrer-Policy"] = "no-referrer"
+"""
+
+
+def hook(body):
+    return {"app.py": HOOK.replace("{body}", body)}
+
+
+def test_hdr001_nothing(tmp_path, capsys):
+    files = {"app.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"}
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR")) == ["HDR001"]
+
+
+def test_hdr001_nginx_config_counts(tmp_path, capsys):
+    files = {
+        "app.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
+        "deploy/nginx.conf": "server {\n  add_header X-Content-Type-Options nosniff always;\n"
+        "  add_header X-Frame-Options DENY;\n"
+        '  add_header Strict-Transport-Security "max-age=63072000";\n'
+        "  add_header Content-Security-Policy \"default-src 'self'\";\n"
+        "  add_header Referrer-Policy no-referrer;\n}\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR001,HDR002")) == []
+
+
+def test_hdr001_apache_header_set(tmp_path, capsys):
+    files = {
+        "app.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
+        "apache/site.conf": '<VirtualHost *:443>\nHeader always set X-Frame-Options "DENY"\n</VirtualHost>\n',
+    }
+    found = rules_of(scan(tmp_path, files, capsys, "--select", "HDR001,HDR002"))
+    assert found == ["HDR002"]
+
+
+def test_hdr002_all_set(tmp_path, capsys):
+    assert rules_of(scan(tmp_path, hook(ALL), capsys, "--select", "HDR")) == []
+
+
+def test_hdr002_names_the_missing(tmp_path, capsys):
+    body = ALL.replace('        response.headers["Referrer-Policy"] = "no-referrer"\n', "").replace(
+        '        response.headers["X-Frame-Options"] = "DENY"\n', ""
+    )
+    found = scan(tmp_path, hook(body), capsys, "--select", "HDR002")
+    assert len(found) == 1 and "Referrer-Policy" in found[0]["message"] and "X-Frame-Options" in found[0]["message"]
+
+
+def test_hdr002_csp_frame_ancestors_replaces_xfo(tmp_path, capsys):
+    body = ALL.replace('        response.headers["X-Frame-Options"] = "DENY"\n', "").replace(
+        "default-src 'self'", "default-src 'self'; frame-ancestors 'none'"
+    )
+    assert rules_of(scan(tmp_path, hook(body), capsys, "--select", "HDR002")) == []
+
+
+def test_hdr002_header_table_setdefault_loop(tmp_path, capsys):
+    files = {
+        "app/security.py": """
+        SECURITY_HEADERS = {
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'self'",
+            "Referrer-Policy": "no-referrer",
+            "Strict-Transport-Security": "max-age=63072000",
+        }
+        def set_headers(response):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
+        def configure(app):
+            app.after_request(set_headers)
+    """,
+        "app/__init__.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR")) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs,missing",
+    [
+        ("", None),
+        ("content_security_policy=None", "Content-Security-Policy"),
+        ("strict_transport_security=False", "Strict-Transport-Security"),
+    ],
+)
+def test_hdr002_talisman_defaults(tmp_path, capsys, kwargs, missing):
+    files = {
+        "app.py": f"""
+        from flask import Flask
+        from flask_talisman import Talisman
+        def create_app():
+            app = Flask(__name__)
+            Talisman(app, {kwargs})
+            return app
+    """,
+        "requirements.txt": "flask-talisman==1.1.0\n",
+    }
+    found = scan(tmp_path, files, capsys, "--select", "HDR")
+    if missing is None:
+        assert found == []
+    else:
+        assert rules_of(found) == ["HDR002"] and missing in found[0]["message"]
+
+
+def test_hdr003_pop_server_is_ineffective(tmp_path, capsys):
+    body = ALL + '        response.headers.pop("Server", None)\n        del response.headers["Server"]\n'
+    assert rules_of(scan(tmp_path, hook(body), capsys, "--select", "HDR003")) == ["HDR003", "HDR003"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {
+            "gunicorn.conf.py": "from gunicorn.http import wsgi\n_orig = wsgi.Response.default_headers\n"
+            "def _no_server(self):\n    return [h for h in _orig(self) if not h.startswith('Server')]\n"
+            "wsgi.Response.default_headers = _no_server\n"
+        },
+        {"gunicorn_conf.py": "import gunicorn\ngunicorn.SERVER = 'x'\n"},
+        {"deploy/nginx.conf": "server {\n  server_tokens off;\n  more_clear_headers Server;\n}\n"},
+        {"deploy/site.conf": "ServerTokens Prod\nHeader unset Server\n"},
+        {
+            "serve.py": "from werkzeug.serving import WSGIRequestHandler\n"
+            "class Quiet(WSGIRequestHandler):\n    def version_string(self):\n        return ''\n"
+        },
+    ],
+)
+def test_hdr003_server_level_suppression_accepted(tmp_path, capsys, extra):
+    files = hook(ALL + '        response.headers.pop("Server", None)\n')
+    files.update(extra)
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR003")) == []
+
+
+def test_hdr003_nginx_server_tokens_alone_is_not_enough(tmp_path, capsys):
+    files = hook(ALL + '        response.headers.pop("Server", None)\n')
+    files["deploy/nginx.conf"] = "server {\n  server_tokens off;\n}\n"
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR003")) == ["HDR003"]
+
+
+@pytest.mark.parametrize("value,expected", [('"1; mode=block"', ["HDR004"]), ('"1"', ["HDR004"]), ('"0"', [])])
+def test_hdr004_xss_header(tmp_path, capsys, value, expected):
+    body = ALL + f'        response.headers["X-XSS-Protection"] = {value}\n'
+    assert rules_of(scan(tmp_path, hook(body), capsys, "--select", "HDR004")) == expected
+
+
+@pytest.mark.parametrize(
+    "req,kwargs,expected",
+    [
+        ("flask-talisman==0.8.1\n", "", ["HDR004"]),
+        ("flask-talisman<1.0\n", "", ["HDR004"]),
+        ("flask-talisman==0.8.1\n", "x_xss_protection=False", []),
+        ("flask-talisman==1.1.0\n", "", []),
+        ("flask-talisman\n", "", []),
+        ("flask-talisman>=1.0\n", "x_xss_protection=True", ["HDR004"]),
+    ],
+)
+def test_hdr004_talisman(tmp_path, capsys, req, kwargs, expected):
+    files = {
+        "app.py": f"""
+        from flask import Flask
+        from flask_talisman import Talisman
+        def create_app():
+            app = Flask(__name__)
+            Talisman(app, {kwargs})
+            return app
+    """,
+        "requirements.txt": req,
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR004")) == expected

@@ -1,0 +1,173 @@
+"""LOG001-004."""
+
+import pytest
+
+from .util import rules_of, scan
+
+BASE = """
+import logging
+import time
+import uuid
+from flask import Flask, g, request
+logger = logging.getLogger(__name__)
+def create_app():
+    app = Flask(__name__)
+    @app.before_request
+    def start():
+        g.start = time.perf_counter()
+        g.request_id = uuid.uuid4().hex
+    @app.after_request
+    def done(response):
+        logger.info("request", extra={"method": request.method, "path": request.path,
+                                      "status": response.status_code,
+                                      "duration_ms": (time.perf_counter() - g.start) * 1000})
+        return response
+    return app
+"""
+
+
+def test_log001_log002_satisfied(tmp_path, capsys):
+    assert rules_of(scan(tmp_path, {"app.py": BASE}, capsys, "--select", "LOG")) == []
+
+
+def test_log001_log002_missing(tmp_path, capsys):
+    files = {
+        "app.py": "import logging\nfrom flask import Flask\nlog = logging.getLogger()\n"
+        "def create_app():\n    app = Flask(__name__)\n    log.info('started')\n    return app\n"
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG")) == ["LOG001", "LOG002"]
+
+
+def test_log002_gunicorn_access_log_with_duration(tmp_path, capsys):
+    files = {
+        "app.py": BASE.replace('"duration_ms"', '"x"').replace("time.perf_counter() - g.start", "1"),
+        "gunicorn.conf.py": "accesslog = \"-\"\naccess_log_format = '%(r)s %(s)s %(D)s'\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG002")) == []
+
+
+def _log(tmp_path, capsys, stmt, setup=""):
+    src = f"""
+    import logging
+    from flask import Flask, request
+    logger = logging.getLogger(__name__)
+    def create_app():
+        app = Flask(__name__)
+        @app.post("/login")
+        def login():
+            {setup}
+            {stmt}
+            return "x"
+        return app
+    """
+    return rules_of(scan(tmp_path, {"app.py": src}, capsys, "--select", "LOG003"))
+
+
+@pytest.mark.parametrize(
+    "stmt,setup",
+    [
+        ('logger.info("body %s", request.data)', ""),
+        ('logger.info("body %s", request.get_json())', ""),
+        ('logger.debug("form: %s" % request.form)', ""),
+        ('logger.info(f"payload {request.json}")', ""),
+        ('logger.info("values {}".format(request.values))', ""),
+        ('logger.info("auth %s", request.headers.get("Authorization"))', ""),
+        ('logger.info("cookie %s", request.headers["Cookie"])', ""),
+        ('logger.info("headers %s", dict(request.headers))', ""),
+        ('logger.info("pw %s", pw)', 'pw = request.form["password"]'),
+        ('logger.warning("login", extra={"password": pw})', 'pw = request.form.get("password")'),
+        ('logger.info(f"user {user} token {token}")', "user, token = 1, 2"),
+        ('logger.info("key=%s", api_key)', 'api_key = "x"'),
+        ('logger.info("secret=%s", app.config["SECRET_KEY"])', ""),
+        ('logger.info("otp %s", otp_code)', "otp_code = 1"),
+        ('logger.error("refresh", extra={"refresh_token": t})', "t = 1"),
+        ('app.logger.info("creds %s", credentials)', "credentials = 1"),
+        ('logging.info("x %s", copy)', 'copy = str(request.form["password"])'),
+    ],
+)
+def test_log003_positive(tmp_path, capsys, stmt, setup):
+    assert _log(tmp_path, capsys, stmt, setup) == ["LOG003"]
+
+
+@pytest.mark.parametrize(
+    "stmt,setup",
+    [
+        ('logger.info("login for %s", request.form["username"])', ""),
+        ('logger.info("password reset requested for %s", user)', "user = 1"),
+        ('logger.info("tokens used: %d", token_count)', "token_count = 1"),
+        ('logger.info("tokenizer %s", tokenizer)', "tokenizer = 1"),
+        ('logger.info("csrf field %s", csrf_token_name)', "csrf_token_name = 1"),
+        ('logger.info("expires %s", token_expires_at)', "token_expires_at = 1"),
+        ('logger.info("key %s", api_key.name)', "api_key = 1"),
+        ('logger.info("len %d", len(password))', "password = 1"),
+        (
+            'logger.info("status %s", resp.status_code)',
+            'resp = requests.post("u", headers={"Authorization": "Bearer x"})',
+        ),
+        ('logger.info("profile %s", profile)', "profile = fetch_profile(access_token)"),
+        ('logger.info("has password: %s", has_password)', "has_password = True"),
+        ('logger.info("path %s", request.path)', ""),
+    ],
+)
+def test_log003_negative(tmp_path, capsys, stmt, setup):
+    assert _log(tmp_path, capsys, stmt, setup) == []
+
+
+@pytest.mark.parametrize(
+    "src,expected",
+    [
+        ('rid = request.headers.get("X-Request-ID", str(uuid.uuid4()))', ["LOG004"]),
+        ('rid = request.headers["X-Correlation-ID"]', ["LOG004"]),
+        ('rid = request.environ.get("HTTP_X_REQUEST_ID")', ["LOG004"]),
+        ("rid = request.headers.get(HEADER) or uuid.uuid4().hex", ["LOG004"]),
+        (
+            'raw = request.headers.get("X-Request-ID", "")\n'
+            "        rid = raw if _RID.fullmatch(raw) else uuid.uuid4().hex",
+            [],
+        ),
+        ('rid = valid_request_id(request.headers.get("X-Request-ID")) or uuid.uuid4().hex', []),
+        ('rid = accept(request.headers.get("X-Request-ID")) or uuid.uuid4().hex', []),
+        ("rid = uuid.uuid4().hex", []),
+    ],
+)
+def test_log004(tmp_path, capsys, src, expected):
+    files = {
+        "app.py": f"""
+    import re
+    import uuid
+    from flask import Flask, g, request
+    HEADER = "X-Request-ID"
+    _RID = re.compile(r"[A-Za-z0-9-]{{1,64}}")
+    def accept(value):
+        return value if value and _RID.fullmatch(value) else None
+    def create_app():
+        app = Flask(__name__)
+        @app.before_request
+        def rid():
+            {src.replace(chr(10) + "        ", chr(10) + "            ")}
+            g.request_id = rid
+        return app
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG004")) == expected
+
+
+def test_log004_wsgi_environ(tmp_path, capsys):
+    files = {
+        "app.py": """
+    import uuid
+    from flask import Flask
+    class RequestId:
+        def __init__(self, app):
+            self.app = app
+        def __call__(self, environ, start_response):
+            rid = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
+            environ["request_id"] = rid
+            return self.app(environ, start_response)
+    def create_app():
+        app = Flask(__name__)
+        app.wsgi_app = RequestId(app.wsgi_app)
+        return app
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG")) == ["LOG002", "LOG004"]
