@@ -14,7 +14,7 @@ import sys
 import pytest
 import yaml
 
-from tests.skill.test_install import skills_add
+from tests.skill.installer import skills_add
 from tests.skill.test_precommit import FAULTY_APP, _make_repo, _reference_files
 from tests.skill.tools import CACHE_DIR, PRE_COMMIT, REPO_ROOT, SKILL_NAME, clone_head, fenced_blocks, run, tool_venv
 
