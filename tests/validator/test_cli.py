@@ -26,16 +26,27 @@ def test_text_format_and_exit_code(tmp_path):
     proc = cli(tmp_path, "--select", "CORS001")
     assert proc.returncode == 1
     first, hint = proc.stdout.splitlines()[:2]
-    assert first.endswith("app.py:5:5: CORS001 [error] CORS() allows every origin: no origins (flask-cors "
-                          "defaults to '*') in the production configuration")
+    assert first.endswith(
+        "app.py:5:5: CORS001 [error] CORS() allows every origin: no origins (flask-cors "
+        "defaults to '*') in the production configuration"
+    )
     assert hint.strip().startswith("hint:")
     assert "1 finding(s): 1 error" in proc.stdout
 
 
 def test_json_format_fields(tmp_path, capsys):
     findings = scan(tmp_path, bad(), capsys, "--select", "CORS001")
-    assert findings == [{"rule": "CORS001", "severity": "error", "path": "app.py", "line": 5, "column": 5,
-                         "message": findings[0]["message"], "hint": findings[0]["hint"]}]
+    assert findings == [
+        {
+            "rule": "CORS001",
+            "severity": "error",
+            "path": "app.py",
+            "line": 5,
+            "column": 5,
+            "message": findings[0]["message"],
+            "hint": findings[0]["hint"],
+        }
+    ]
 
 
 def test_github_format(tmp_path):
@@ -86,15 +97,18 @@ def test_unknown_code_is_usage_error(tmp_path, capsys):
     assert "unknown rule" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("comment,suppressed", [
-    ("  # fmw: ignore[CORS001]", True),
-    ("  # fmw: ignore[CORS]", True),
-    ("  # fmw: ignore", True),
-    ("  # noqa: CORS001", True),
-    ("  # noqa: E501, CORS001", True),
-    ("  # fmw: ignore[CORS004]", False),
-    ("  # noqa", False),
-])
+@pytest.mark.parametrize(
+    "comment,suppressed",
+    [
+        ("  # fmw: ignore[CORS001]", True),
+        ("  # fmw: ignore[CORS]", True),
+        ("  # fmw: ignore", True),
+        ("  # noqa: CORS001", True),
+        ("  # noqa: E501, CORS001", True),
+        ("  # fmw: ignore[CORS004]", False),
+        ("  # noqa", False),
+    ],
+)
 def test_inline_suppressions(tmp_path, capsys, comment, suppressed):
     found = rules_of(scan(tmp_path, bad(comment), capsys, "--select", "CORS001"))
     assert found == ([] if suppressed else ["CORS001"])
@@ -103,25 +117,32 @@ def test_inline_suppressions(tmp_path, capsys, comment, suppressed):
 def test_config_file_discovered_and_applied(tmp_path, capsys):
     files = bad()
     files["legacy/old.py"] = BAD_APP.replace("{comment}", "")
-    files[".flask-middleware.yml"] = ("select: [CORS]\nignore: [CORS004]\n"
-                                      "per-path-ignores:\n  'legacy/*.py': [CORS001, CORS003]\n")
+    files[".flask-middleware.yml"] = (
+        "select: [CORS]\nignore: [CORS004]\nper-path-ignores:\n  'legacy/*.py': [CORS001, CORS003]\n"
+    )
     found = scan(tmp_path, files, capsys)
     assert {(f["rule"], f["path"]) for f in found} == {("CORS001", "app.py")}
 
 
 def test_config_exclude(tmp_path, capsys):
-    files = {"examples/app.py": BAD_APP.replace("{comment}", ""), ".flask-middleware.yaml": "exclude: ['examples/**']\n"}
+    files = {
+        "examples/app.py": BAD_APP.replace("{comment}", ""),
+        ".flask-middleware.yaml": "exclude: ['examples/**']\n",
+    }
     assert scan(tmp_path, files, capsys) == []
 
 
-@pytest.mark.parametrize("content,message", [
-    ("selekt: [CORS]\n", "unknown key"),
-    ("select: CORS001\nignore: {a: 1}\n", "'ignore' must be"),
-    ("per-path-ignores: [1, 2]\n", "per-path-ignores"),
-    ("auth-route-patterns: ['(']\n", "bad regular expression"),
-    ("- just\n- a list\n", "mapping"),
-    ("select: [\n", "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("selekt: [CORS]\n", "unknown key"),
+        ("select: CORS001\nignore: {a: 1}\n", "'ignore' must be"),
+        ("per-path-ignores: [1, 2]\n", "per-path-ignores"),
+        ("auth-route-patterns: ['(']\n", "bad regular expression"),
+        ("- just\n- a list\n", "mapping"),
+        ("select: [\n", "invalid YAML"),
+    ],
+)
 def test_bad_config_is_usage_error(tmp_path, capsys, content, message):
     write_tree(tmp_path, bad())
     (tmp_path / ".flask-middleware.yml").write_text(content)
@@ -145,12 +166,32 @@ def test_missing_path_is_usage_error(tmp_path, capsys):
 
 
 def test_default_exclusions(tmp_path, capsys):
-    files = {f"{d}/app.py": BAD_APP.replace("{comment}", "") for d in
-             ("tests", "migrations", ".venv", "venv", "node_modules", "build", "dist", "vendor", "third_party",
-              ".tox", ".nox", "lib/site-packages")}
-    files.update({"test_app.py": BAD_APP.replace("{comment}", ""), "app_test.py": BAD_APP.replace("{comment}", ""),
-                  "conftest.py": BAD_APP.replace("{comment}", ""), "myenv/pyvenv.cfg": "home = /usr\n",
-                  "myenv/app.py": BAD_APP.replace("{comment}", "")})
+    files = {
+        f"{d}/app.py": BAD_APP.replace("{comment}", "")
+        for d in (
+            "tests",
+            "migrations",
+            ".venv",
+            "venv",
+            "node_modules",
+            "build",
+            "dist",
+            "vendor",
+            "third_party",
+            ".tox",
+            ".nox",
+            "lib/site-packages",
+        )
+    }
+    files.update(
+        {
+            "test_app.py": BAD_APP.replace("{comment}", ""),
+            "app_test.py": BAD_APP.replace("{comment}", ""),
+            "conftest.py": BAD_APP.replace("{comment}", ""),
+            "myenv/pyvenv.cfg": "home = /usr\n",
+            "myenv/app.py": BAD_APP.replace("{comment}", ""),
+        }
+    )
     assert scan(tmp_path, files, capsys) == []
 
 
@@ -165,8 +206,15 @@ def test_single_file_argument(tmp_path, capsys):
 def test_unparseable_files_are_reported_and_scan_goes_on(tmp_path, capsys):
     deep = "x = " + "(" * 5000 + ")" * 5000 + "\n"
     files = bad()
-    files.update({"py2.py": "print 'hello'\n", "nul.py": b"import flask\x00\n", "latin.py": b"# coding: utf-8\nx = '\xff'\n",
-                  "deep.py": deep, "badcookie.py": b"# -*- coding: nonsense -*-\nx = 1\n"})
+    files.update(
+        {
+            "py2.py": "print 'hello'\n",
+            "nul.py": b"import flask\x00\n",
+            "latin.py": b"# coding: utf-8\nx = '\xff'\n",
+            "deep.py": deep,
+            "badcookie.py": b"# -*- coding: nonsense -*-\nx = 1\n",
+        }
+    )
     found = scan(tmp_path, files, capsys)
     parse = {f["path"] for f in found if f["rule"] == "PARSE001"}
     assert parse == {"py2.py", "nul.py", "latin.py", "deep.py", "badcookie.py"}
@@ -213,8 +261,15 @@ def test_every_rule_has_a_doc_page():
 def test_help_is_useful():
     proc = cli("--help")
     assert proc.returncode == 0
-    for needle in ("--format", "--fail-on", "exit status", ".flask-middleware.yml", "fmw: ignore", "CORS001",
-                   "--explain"):
+    for needle in (
+        "--format",
+        "--fail-on",
+        "exit status",
+        ".flask-middleware.yml",
+        "fmw: ignore",
+        "CORS001",
+        "--explain",
+    ):
         assert needle in proc.stdout
 
 
@@ -234,9 +289,17 @@ def test_works_from_a_copied_skill_directory(tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, str(dest / "scripts" / "validate.py"), "examples/seed_app"],
-                          cwd=dest, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(dest / "scripts" / "validate.py"), "examples/seed_app"],
+        cwd=dest,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and "CORS005" in proc.stdout
-    proc = subprocess.run([sys.executable, str(dest / "scripts" / "validate.py"), "--explain", "HDR003"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(dest / "scripts" / "validate.py"), "--explain", "HDR003"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0 and "gunicorn" in proc.stdout

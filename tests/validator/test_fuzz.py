@@ -1,0 +1,104 @@
+"""Property: whatever text a file holds, the scan finishes with exit 0/1 and no internal error."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .util import REPO, main
+
+SNIPPETS = [
+    (REPO / "examples/seed_app/app/middleware/security.py").read_text(),
+    (REPO / "examples/seed_app/app/middleware/cors.py").read_text(),
+    (REPO / "examples/seed_app/app/middleware/logging.py").read_text(),
+    (REPO / "examples/seed_app/app/auth.py").read_text(),
+    (REPO / "examples/seed_app/app/extensions.py").read_text(),
+    "from flask import Flask\napp = Flask(__name__)\nCORS(app, resources={r'/api/*': {'origins': '*'}})\n",
+    "class ProductionConfig(Config):\n    RATELIMIT_STORAGE_URI = os.environ.get('X', 'memory://')\n",
+    "for k, v in HEADERS.items():\n    response.headers.setdefault(k, v)\n",
+]
+TOKENS = [
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "\n",
+    "    ",
+    "@",
+    "def ",
+    "class ",
+    "import ",
+    "'",
+    '"',
+    '"""',
+    "\\",
+    "#",
+    "=",
+    ",",
+    ".",
+    "*",
+    "**",
+    "lambda",
+    "if ",
+    "else",
+    "\x00",
+    "\ufeff",
+    "é",
+    "\r",
+]
+
+
+@st.composite
+def mutated(draw):
+    text = draw(st.sampled_from(SNIPPETS))
+    for _ in range(draw(st.integers(0, 6))):
+        pos = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "dup"]))
+        if op == "insert":
+            text = text[:pos] + draw(st.sampled_from(TOKENS)) + text[pos:]
+        elif op == "delete":
+            text = text[:pos] + text[pos + draw(st.integers(1, 20)) :]
+        else:
+            text = text[:pos] + text[max(0, pos - 40) : pos] + text[pos:]
+    return text
+
+
+def _scan(tmp_path_factory, capsys, content):
+    root = tmp_path_factory.mktemp("fuzz")
+    app = root / "app"
+    app.mkdir()
+    if isinstance(content, str):
+        (app / "mod.py").write_text(content, encoding="utf-8", errors="surrogatepass")
+    else:
+        (app / "mod.py").write_bytes(content)
+    (app / "__init__.py").write_text("from flask import Flask\ndef create_app():\n    return Flask(__name__)\n")
+    capsys.readouterr()
+    code = main([str(root), "--format", "json"])
+    out = capsys.readouterr()
+    assert code in (0, 1), out.err
+    assert "internal error" not in out.err, out.err
+    json.loads(out.out)
+
+
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@FAST
+@given(st.text(max_size=400))
+def test_random_text_never_crashes(tmp_path_factory, capsys, text):
+    _scan(tmp_path_factory, capsys, text.encode("utf-8", "surrogatepass"))
+
+
+@FAST
+@given(st.binary(max_size=300))
+def test_random_bytes_never_crash(tmp_path_factory, capsys, data):
+    _scan(tmp_path_factory, capsys, data)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(mutated())
+def test_mutated_flask_code_never_crashes(tmp_path_factory, capsys, text):
+    _scan(tmp_path_factory, capsys, text.encode("utf-8", "surrogatepass"))
