@@ -99,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--list-rules", action="store_true", help="print the rules with severity and summary")
     p.add_argument("--explain", metavar="RULE", help="print the documentation page of a rule")
+    p.add_argument(
+        "--app",
+        metavar="IMPORT",
+        help="runtime audit instead of the static scan: build the app named as for flask --app "
+        "(\"app:create_app('testing')\") from PATH and probe it with Flask's test client "
+        "(docs/validator.md, Runtime audit)",
+    )
     p.add_argument("--full-parse", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -180,6 +187,10 @@ def main(argv=None) -> int:
             return list_rules()
         if args.explain:
             return explain(args.explain)
+        if args.app is not None:
+            from .runtime import run_app
+
+            return run_app(args)
         cli_select, cli_ignore = _codes(args.select), _codes(args.ignore)
         all_findings, shown, notes, nfiles = [], [], [], 0
         paths = args.paths or ["."]
