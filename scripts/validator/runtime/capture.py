@@ -1,0 +1,71 @@
+"""What the app logs while it is probed: every LogRecord reaching the root logger, and its stderr.
+
+A handler at DEBUG is attached to the root logger (the root logger's own level is left alone, so a
+logger that drops INFO in production drops it here too), and ``sys.stderr`` is swapped for a buffer,
+which catches JSON lines an app writes through its own stderr handlers and Flask's default handler.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, sink: list) -> None:
+        super().__init__(logging.DEBUG)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record)
+
+    def handleError(self, record) -> None:  # never let capture break a request
+        pass
+
+
+def record_text(record: logging.LogRecord) -> str:
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: keep what is there
+        message = f"{record.msg} {record.args!r}"
+    parts = [message, str(record.msg), repr(record.args)]
+    if record.exc_text:
+        parts.append(record.exc_text)
+    parts.extend(f"{k}={v!r}" for k, v in extras(record).items())
+    return "\n".join(parts)
+
+
+def extras(record: logging.LogRecord) -> dict:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS and not k.startswith("_")}
+
+
+class Capture:
+    """Context manager; ``records`` and ``stderr_text()`` hold what was captured so far."""
+
+    def __init__(self) -> None:
+        self.records: list[logging.LogRecord] = []
+        self.stderr = io.StringIO()
+        self._handler = _ListHandler(self.records)
+        self._saved_stderr = None
+
+    def __enter__(self) -> Capture:
+        logging.getLogger().addHandler(self._handler)
+        self._saved_stderr = sys.stderr
+        sys.stderr = self.stderr
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.stderr = self._saved_stderr
+        logging.getLogger().removeHandler(self._handler)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.records), len(self.stderr.getvalue())
+
+    def since(self, mark: tuple[int, int]) -> tuple[list[logging.LogRecord], str]:
+        return self.records[mark[0] :], self.stderr.getvalue()[mark[1] :]
+
+    def stderr_text(self) -> str:
+        return self.stderr.getvalue()
