@@ -759,6 +759,13 @@ def extract_module(project: Project, src) -> None:
     for name, node in constants.items():
         project._constants.setdefault(name, (module, node))  # type: ignore[attr-defined]
     project._texts.append((module, src.text))  # type: ignore[attr-defined]
+    if "route" in src.text or "get(" in src.text or "post(" in src.text:
+        from .parsing import route_paths
+
+        for owner, path in route_paths(src.text):
+            project.text_routes.append((module, owner, path))
+    if "render_template" in src.text:
+        project.render_template_used = True
     ex = Extractor(project, module, src)
     ex.run(src.body)
     if ex.dynamic_headers:

@@ -120,6 +120,7 @@ class Project:
     exempt_targets: set[str] = field(default_factory=set)
     routes: list[Route] = field(default_factory=list)
     route_paths: list[str] = field(default_factory=list)  # every route rule seen (incl. lazily)
+    text_routes: list = field(default_factory=list)  # (module, owner, path) found by regex, unparsed too
     blueprint_prefixes: dict[str, str] = field(default_factory=dict)
     render_template_used: bool = False
     hooks: list[Fact] = field(default_factory=list)  # after_request etc. (func in .node)
@@ -181,7 +182,7 @@ def build_model(root: str, config: Config, files: discovery.Discovered | None = 
                 project.parse_problems.append((rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB"))
                 continue
             raw = _read(full)
-            src = parsing.parse_source(full, rel, raw, lazy=lazy)
+            src = parsing.parse_source(full, rel, raw, lazy=lazy, all_routes=bool(config.auth_route_patterns))
         except parsing.ParseFailure as exc:
             project.parse_problems.append((rel, exc.line, exc.col, exc.reason))
             continue

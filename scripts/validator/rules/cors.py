@@ -265,9 +265,10 @@ def credentials_with_wildcard(project):
 )
 def cors_everywhere(project):
     non_api = []
-    for r in project.routes:
-        prefix = project.blueprint_prefixes.get((r.owner or "").rsplit(".", 1)[-1], "")
-        full = (prefix.rstrip("/") + (r.rule or "")) if r.rule is not None else None
+    candidates = [(r.owner, r.rule) for r in project.routes] + [(o, p) for _m, o, p in project.text_routes]
+    for owner, rule in candidates:
+        prefix = project.blueprint_prefixes.get((owner or "").rsplit(".", 1)[-1], "")
+        full = (prefix.rstrip("/") + rule) if rule is not None else None
         if full is not None and not API_PATH.match(full or "/"):
             non_api.append(full or "/")
     if not non_api and not project.render_template_used:
