@@ -6,6 +6,7 @@ from flask import Flask
 
 from .api import api
 from .config import load_config
+from .errors import register_error_handlers
 from .middleware.cors import configure_cors
 from .middleware.logging import configure_request_logging
 from .middleware.proxy import configure_proxy
@@ -34,6 +35,7 @@ def create_app(config_name: str | None = None) -> Flask:
     configure_rate_limiting(app)
 
     app.register_blueprint(api)
+    register_error_handlers(app)  # JSON 404/405/...; the 429 handler above is more specific and wins
 
     # 5. ProxyFix last, so it is the OUTERMOST WSGI layer: every layer inside (the request log's
     #    remote_addr, the limiter's key, HSTS's is_secure) sees the real client address and scheme.

@@ -12,5 +12,7 @@ limiter = Limiter(key_func=get_remote_address)
 @limiter.request_filter
 def _preflight_is_free() -> bool:
     # A CORS preflight (OPTIONS) must never spend or hit a limit: a 429 on the preflight reaches
-    # the page as an opaque network error, and every real request would pay twice.
+    # the page as an opaque network error. Default and application limits are checked in
+    # before_request for every request, OPTIONS included; a route's own @limiter.limit only runs
+    # with its view, which Flask's automatic OPTIONS response never calls.
     return request.method == "OPTIONS"

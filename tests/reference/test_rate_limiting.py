@@ -98,3 +98,19 @@ def test_without_a_trusted_proxy_forwarded_for_is_ignored(redis_server, gunicorn
     statuses = [login(server.port, {"X-Forwarded-For": f"198.51.100.{i}"}).status for i in range(11)]
     assert statuses == [401] * 10 + [429]
     assert "198.51.100" not in redis_keys(redis_server)
+
+
+def test_preflights_never_spend_default_limits(app):
+    """Default limits run in before_request for every method: without the OPTIONS request_filter
+    (extensions.py) these preflights would spend the 300/minute default and end in a 429."""
+
+    @app.route("/api/items", methods=["GET", "POST"])
+    def items():
+        return {"items": []}
+
+    client = app.test_client()
+    preflights = [client.options("/api/items", headers=PREFLIGHT).status_code for _ in range(310)]
+    assert set(preflights) == {200}
+    assert client.post("/api/items").status_code == 200  # the default limit is still untouched
+    statuses = [client.post("/api/items").status_code for _ in range(300)]
+    assert statuses[-1] == 429  # the default limit does apply to the real requests
