@@ -20,6 +20,10 @@ keepalive = 5
 # gunicorn would otherwise also rewrite the scheme from X-Forwarded-Proto for clients on 127.0.0.1.
 forwarded_allow_ips = ""
 
+# gunicorn 27 opens a management socket ($HOME/.gunicorn/gunicorn.ctl) by default: nothing here
+# uses it, and several instances on one host would share the path.
+control_socket_disable = True
+
 # The app writes one JSON line per request (without query strings); gunicorn's access log would
 # duplicate it, query string included. Errors still go to stderr.
 accesslog = None

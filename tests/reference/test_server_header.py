@@ -37,6 +37,8 @@ def test_gunicorn_sends_no_server_header(redis_server, gunicorn_server):
     too_many = request(server.port, "POST", LOGIN, json_body=BAD_LOGIN)
     assert too_many.status == 429
     assert_no_server_header(too_many)
+    server.stop()
+    assert "Control socket listening" not in server.output()  # gunicorn.conf.py turns it off
 
 
 def test_dev_server_sends_no_server_header():
