@@ -74,11 +74,11 @@ def run_app(args) -> int:
     path_json = _artifact(module, root, root)
     path_cwd = _artifact(module, root, ".")
     findings, shown = [], []
-    for code, message in probe.hits:
+    for code, message, hint in probe.hits:
         if not enabled(code):
             continue
         r = rules[code]
-        findings.append(Finding(code, r.severity, path_json, 1, 1, message, r.fix))
+        findings.append(Finding(code, r.severity, path_json, 1, 1, message, hint or r.fix))
     findings.sort(key=lambda f: (-f.rank, f.rule, f.message))
     shown = findings if args.format == "json" else [
         Finding(f.rule, f.severity, path_cwd, f.line, f.column, f.message, f.hint) for f in findings

@@ -55,9 +55,17 @@ class Capture:
         logging.getLogger().addHandler(self._handler)
         self._saved_stderr = sys.stderr
         sys.stderr = self.stderr
+        # Handlers created at import time hold the real stderr object: point them at the buffer too.
+        self._redirected = []
+        for handler in _stream_handlers():
+            if getattr(handler, "stream", None) in (self._saved_stderr, sys.__stderr__):
+                self._redirected.append((handler, handler.stream))
+                handler.stream = self.stderr
         return self
 
     def __exit__(self, *exc) -> None:
+        for handler, stream in self._redirected:
+            handler.stream = stream
         sys.stderr = self._saved_stderr
         logging.getLogger().removeHandler(self._handler)
 
@@ -69,3 +77,15 @@ class Capture:
 
     def stderr_text(self) -> str:
         return self.stderr.getvalue()
+
+
+def _stream_handlers():
+    loggers = [logging.getLogger()] + [
+        lg for lg in list(logging.Logger.manager.loggerDict.values()) if isinstance(lg, logging.Logger)
+    ]
+    seen = set()
+    for lg in loggers:
+        for handler in list(lg.handlers):
+            if isinstance(handler, logging.StreamHandler) and id(handler) not in seen:
+                seen.add(id(handler))
+                yield handler

@@ -44,13 +44,13 @@ class Probe:
         self.config = config
         self.cap = capture
         self.client = app.test_client(use_cookies=False)
-        self.hits: list[tuple[str, str]] = []
+        self.hits: list[tuple[str, str, str]] = []  # (code, message, hint or "" for the rule's fix)
         self.notes: list[str] = []
         self.responses: list[tuple[str, str, str, object]] = []  # (kind, method, path, response)
         self.server_errors: dict[str, int] = {}
         self.requests_sent = 0
+        self.saw_429 = False
         self._addr = 0
-        self.nonce = secrets.token_hex(4)
         self.canaries = {
             "password sent in the JSON body": "fmw-canary-pw-" + secrets.token_hex(8),
             "Authorization header": "fmw-canary-bearer-" + secrets.token_hex(8),
@@ -61,9 +61,9 @@ class Probe:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def hit(self, code: str, message: str) -> None:
-        if (code, message) not in self.hits:
-            self.hits.append((code, message))
+    def hit(self, code: str, message: str, hint: str = "") -> None:
+        if (code, message, hint) not in self.hits:
+            self.hits.append((code, message, hint))
 
     def note(self, message: str) -> None:
         if message not in self.notes:
@@ -166,7 +166,7 @@ class Probe:
         return exact
 
     def _api_path(self, tail: str) -> str:
-        return f"{self.api_prefix or ''}/__fmw_probe__/{tail}-{self.nonce}"
+        return f"{self.api_prefix or ''}/__fmw_probe__/{tail}"
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -185,6 +185,9 @@ class Probe:
                 check()
             except Exception as exc:  # one failing probe never stops the others
                 self.note(f"probe {check.__name__[6:]} failed: {type(exc).__name__}: {_short(exc)}")
+        if self.auth and not self.saw_429:
+            self.note("no authentication route answered 429: the 429's headers, its readability (RATE006) and "
+                      "preflights spending auth limits (RATE005) could not be checked")
         for check in (self.report_headers, self.report_request_id_presence, self.report_leaks, self.report_5xx):
             try:
                 check()
@@ -253,6 +256,8 @@ class Probe:
         preflight_path = self.auth[0] if self.auth else (self.normal or self._api_path("cors"))
         targets.append(("OPTIONS", preflight_path, True, "POST" if self.auth else "GET"))
         for origin in (FOREIGN_ORIGIN, "null"):
+            allowed: dict[str, list[str]] = {}
+            with_credentials: dict[str, list[str]] = {}
             for method, path, preflight, req_method in targets:
                 resp = self._cors(method, path, origin, "cors", preflight, req_method)
                 if resp is None:
@@ -260,17 +265,18 @@ class Probe:
                 acao = resp.headers.get("Access-Control-Allow-Origin")
                 if acao not in ("*", origin):
                     continue
-                what = "preflight" if preflight else method
-                how = (
-                    "answers Access-Control-Allow-Origin: *"
-                    if acao == "*"
-                    else "echoes it in Access-Control-Allow-Origin"
-                )
-                credentials = resp.headers.get("Access-Control-Allow-Credentials", "").lower() == "true"
-                msg = f"{what} {path} from Origin: {origin} {how}"
-                self.hit("CORS001", msg)
-                if credentials:
-                    self.hit("CORS002", msg + " together with Access-Control-Allow-Credentials: true")
+                how = "answers Access-Control-Allow-Origin: *"
+                if acao != "*":
+                    how = "echoes it in Access-Control-Allow-Origin"
+                what = f"{'preflight' if preflight else method} {path}"
+                allowed.setdefault(how, []).append(what)
+                if resp.headers.get("Access-Control-Allow-Credentials", "").lower() == "true":
+                    with_credentials.setdefault(how, []).append(what)
+            for how, where in allowed.items():
+                self.hit("CORS001", f"Origin: {origin} {how} ({', '.join(where)})")
+            for how, where in with_credentials.items():
+                self.hit("CORS002", f"Origin: {origin} {how} together with Access-Control-Allow-Credentials: true "
+                         f"({', '.join(where)})")
 
     def check_cors_allowed(self) -> None:
         if not self.origins:
@@ -344,9 +350,17 @@ class Probe:
                     break
             if limited is None:
                 seen = ", ".join(f"{s} x{n}" for s, n in Counter(statuses).items()) or "no response"
-                self.hit("RATE002", f"POST {path}: no 429 after {len(statuses)} attempts from one address ({seen})")
+                msg = f"POST {path}: no 429 after {len(statuses)} attempts from one address ({seen})"
+                if in_a_row >= MAX_5XX_IN_A_ROW:
+                    self.hit("RATE002", msg + ": the route fails instead of refusing",
+                             "The limiter (or the view) errors before it can answer 429: check the rate-limit storage "
+                             "(Redis reachable from this config?) and keep limits enforced when it fails "
+                             "(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED, RATELIMIT_SWALLOW_ERRORS).")
+                else:
+                    self.hit("RATE002", msg)
                 continue
-            self.responses.append(("429", "POST", path, limited))
+            self.saw_429 = True
+            self.responses[-1] = ("429", "POST", path, limited)
             self._check_429(path, limited, origin)
             self._check_preflights_spend(path, len(statuses) - 1, origin)
 
@@ -378,7 +392,8 @@ class Probe:
                 refused += 1
         after = self._auth_attempt(path, addr, origin)
         if refused:
-            self.hit("RATE005", f"OPTIONS {path}: {refused} of {limit + 1} preflights answered 429")
+            self.hit("RATE005", f"OPTIONS {path}: {refused} of {limit + 1} preflights answered 429: "
+                     "preflights spend the route's limit")
         elif after is not None and after.status_code == 429:
             self.hit(
                 "RATE005",
@@ -394,7 +409,7 @@ class Probe:
             "Origin": self.origins[0] if self.origins else FOREIGN_ORIGIN,
             "Access-Control-Request-Method": "GET",
         }
-        for i in range(MAX_AUTH_ATTEMPTS):
+        for i in range(MAX_AUTH_ATTEMPTS + 1):
             resp = self.send("OPTIONS", self.normal, kind="preflight", headers=headers, addr=addr)
             if resp is not None and resp.status_code == 429:
                 self.hit("RATE005", f"OPTIONS {self.normal}: preflight answered 429 after {i} preflights")
