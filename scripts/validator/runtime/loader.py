@@ -8,6 +8,7 @@ or ``application``, the only Flask instance, else ``create_app()``/``make_app()`
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import re
@@ -37,6 +38,11 @@ def load_app(import_str: str, path: str):
     if not import_str:
         raise AppLoadError("--app needs an import string such as \"app:create_app('testing')\"")
     module_part, name = [*re.split(r":(?![\\/])", import_str, maxsplit=1), None][:2]
+    if name is not None:
+        try:  # reject a malformed name before importing anything (Flask would import first)
+            ast.parse(name.strip(), mode="eval")
+        except SyntaxError:
+            raise AppLoadError(f"Failed to parse {name!r} as an attribute name or function call") from None
     root = os.path.abspath(path)
     if module_part.endswith(".py") or "/" in module_part or os.sep in module_part:
         file_path = module_part if os.path.isabs(module_part) else os.path.join(root, module_part)
