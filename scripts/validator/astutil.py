@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any
 
 
 def dotted(node) -> str | None:
@@ -62,14 +61,14 @@ UNKNOWN = Unknown()
 @dataclass(frozen=True)
 class EnvRef:
     name: str
-    default: Any = None  # UNKNOWN-free python value or None
+    default: object = None  # UNKNOWN-free python value or None
     has_default: bool = False
 
 
 @dataclass(frozen=True)
 class ConfigRef:
     key: str
-    default: Any = None
+    default: object = None
     has_default: bool = False
 
 

@@ -175,7 +175,7 @@ def scan(path: str, args, cli_select, cli_ignore):
     notes = []
     if not project.is_flask:
         notes.append(f"{path}: no module imports flask; no Flask rules were applied")
-    nfiles = len(project.modules) + len(project.parse_problems)
+    nfiles = max(len(project.modules), project.files_seen) + len(project.parse_problems)
     return root, findings, nfiles, notes
 
 

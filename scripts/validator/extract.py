@@ -54,6 +54,27 @@ RID_PACKAGES = (
 )
 
 
+_AST = ast.AST
+_CTX = ast.expr_context
+
+
+def iter_nodes(node):
+    """ast.walk, depth-first and about twice as fast (no iter_fields/iter_child_nodes generators)."""
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        n = pop()
+        yield n
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, _AST):
+                        push(x)
+            elif isinstance(v, _AST) and not isinstance(v, _CTX):
+                push(v)
+
+
 class _ClassInfo:
     def __init__(self, node: ast.ClassDef, module: Module):
         self.node, self.module = node, module
@@ -421,7 +442,7 @@ class Extractor:
 
     # ---- expressions ----------------------------------------------------------------------------
     def scan_expr(self, node, func, cls, dev, loops, stmt):
-        for sub in ast.walk(node):
+        for sub in iter_nodes(node):
             if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and sub is not node:
                 continue
             if isinstance(sub, ast.Call):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass, field
 
 from . import discovery, parsing
@@ -137,6 +138,7 @@ class Project:
     server_confs: list[ServerConf] = field(default_factory=list)
     server_header_suppression: list[Fact | tuple[str, int]] = field(default_factory=list)
     access_log_with_duration: bool = False
+    files_seen: int = 0
 
     @property
     def anchor(self) -> tuple[str, int, int]:
@@ -164,6 +166,9 @@ class Project:
         return (self.modules[0].rel if self.modules else "."), 1, 1
 
 
+_FLASK_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+flask", re.M)
+
+
 def _read(path: str) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(discovery.MAX_BYTES + 1)
@@ -175,19 +180,25 @@ def build_model(root: str, config: Config, files: discovery.Discovered | None = 
     project = Project(root=root, config=config)
     if files is None:
         files = discovery.walk(root, config.exclude)
+    # Read everything first: a tree where no module imports flask is not parsed at all.
+    raws: list[tuple[str, str, bytes]] = []
     for full, rel in files.python:
         try:
             size = os.path.getsize(full)
             if size > discovery.MAX_BYTES:
                 project.parse_problems.append((rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB"))
                 continue
-            raw = _read(full)
+            raws.append((full, rel, _read(full)))
+        except OSError as exc:
+            project.parse_problems.append((rel, 1, 1, f"cannot read: {exc.strerror or exc}"))
+    if not any(_FLASK_IMPORT.search(raw) for _f, _r, raw in raws):
+        project.files_seen = len(raws)
+        return project
+    for full, rel, raw in raws:
+        try:
             src = parsing.parse_source(full, rel, raw, lazy=lazy, all_routes=bool(config.auth_route_patterns))
         except parsing.ParseFailure as exc:
             project.parse_problems.append((rel, exc.line, exc.col, exc.reason))
-            continue
-        except OSError as exc:
-            project.parse_problems.append((rel, 1, 1, f"cannot read: {exc.strerror or exc}"))
             continue
         try:
             extract.extract_module(project, src)

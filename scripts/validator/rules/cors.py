@@ -266,9 +266,9 @@ def credentials_with_wildcard(project):
 def cors_everywhere(project):
     non_api = []
     candidates = [(r.owner, r.rule) for r in project.routes] + [(o, p) for _m, o, p in project.text_routes]
-    for owner, rule in candidates:
+    for owner, path in candidates:
         prefix = project.blueprint_prefixes.get((owner or "").rsplit(".", 1)[-1], "")
-        full = (prefix.rstrip("/") + rule) if rule is not None else None
+        full = (prefix.rstrip("/") + path) if path is not None else None
         if full is not None and not API_PATH.match(full or "/"):
             non_api.append(full or "/")
     if not non_api and not project.render_template_used:
