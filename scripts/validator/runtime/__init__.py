@@ -80,9 +80,11 @@ def run_app(args) -> int:
         r = rules[code]
         findings.append(Finding(code, r.severity, path_json, 1, 1, message, hint or r.fix))
     findings.sort(key=lambda f: (-f.rank, f.rule, f.message))
-    shown = findings if args.format == "json" else [
-        Finding(f.rule, f.severity, path_cwd, f.line, f.column, f.message, f.hint) for f in findings
-    ]
+    shown = (
+        findings
+        if args.format == "json"
+        else [Finding(f.rule, f.severity, path_cwd, f.line, f.column, f.message, f.hint) for f in findings]
+    )
     notes = [f"--app {args.app}: {probe.requests_sent} requests sent through Flask's test client"]
     notes.extend(probe.notes)
     summary = summarize(shown, 1, notes)

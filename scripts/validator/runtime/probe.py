@@ -186,8 +186,10 @@ class Probe:
             except Exception as exc:  # one failing probe never stops the others
                 self.note(f"probe {check.__name__[6:]} failed: {type(exc).__name__}: {_short(exc)}")
         if self.auth and not self.saw_429:
-            self.note("no authentication route answered 429: the 429's headers, its readability (RATE006) and "
-                      "preflights spending auth limits (RATE005) could not be checked")
+            self.note(
+                "no authentication route answered 429: the 429's headers, its readability (RATE006) and "
+                "preflights spending auth limits (RATE005) could not be checked"
+            )
         for check in (self.report_headers, self.report_request_id_presence, self.report_leaks, self.report_5xx):
             try:
                 check()
@@ -275,8 +277,10 @@ class Probe:
             for how, where in allowed.items():
                 self.hit("CORS001", f"Origin: {origin} {how} ({', '.join(where)})")
             for how, where in with_credentials.items():
-                self.hit("CORS002", f"Origin: {origin} {how} together with Access-Control-Allow-Credentials: true "
-                         f"({', '.join(where)})")
+                self.hit(
+                    "CORS002",
+                    f"Origin: {origin} {how} together with Access-Control-Allow-Credentials: true ({', '.join(where)})",
+                )
 
     def check_cors_allowed(self) -> None:
         if not self.origins:
@@ -352,10 +356,13 @@ class Probe:
                 seen = ", ".join(f"{s} x{n}" for s, n in Counter(statuses).items()) or "no response"
                 msg = f"POST {path}: no 429 after {len(statuses)} attempts from one address ({seen})"
                 if in_a_row >= MAX_5XX_IN_A_ROW:
-                    self.hit("RATE002", msg + ": the route fails instead of refusing",
-                             "The limiter (or the view) errors before it can answer 429: check the rate-limit storage "
-                             "(Redis reachable from this config?) and keep limits enforced when it fails "
-                             "(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED, RATELIMIT_SWALLOW_ERRORS).")
+                    self.hit(
+                        "RATE002",
+                        msg + ": the route fails instead of refusing",
+                        "The limiter (or the view) errors before it can answer 429: check the rate-limit storage "
+                        "(Redis reachable from this config?) and keep limits enforced when it fails "
+                        "(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED, RATELIMIT_SWALLOW_ERRORS).",
+                    )
                 else:
                     self.hit("RATE002", msg)
                 continue
@@ -392,8 +399,10 @@ class Probe:
                 refused += 1
         after = self._auth_attempt(path, addr, origin)
         if refused:
-            self.hit("RATE005", f"OPTIONS {path}: {refused} of {limit + 1} preflights answered 429: "
-                     "preflights spend the route's limit")
+            self.hit(
+                "RATE005",
+                f"OPTIONS {path}: {refused} of {limit + 1} preflights answered 429: preflights spend the route's limit",
+            )
         elif after is not None and after.status_code == 429:
             self.hit(
                 "RATE005",
