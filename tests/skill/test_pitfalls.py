@@ -366,5 +366,25 @@ def test_cors002_credentials_with_wildcard_reflect_any_origin():
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
 
 
+def test_10_module_level_limiter_keeps_the_first_apps_settings():
+    from flask import Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    limiter = Limiter(key_func=get_remote_address, storage_uri="memory://")
+
+    def make(prefix, default):
+        app = Flask(prefix)
+        app.config.update(RATELIMIT_KEY_PREFIX=prefix, RATELIMIT_DEFAULT=default)
+        limiter.init_app(app)
+        app.add_url_rule("/", "index", lambda: "ok")
+        return app
+
+    make("first", "2 per minute")
+    second = make("second", "5 per minute").test_client()
+    assert [second.get("/").status_code for _ in range(6)] == [200, 200, 429, 429, 429, 429]
+    assert limiter._key_prefix == "first"
+
+
 def test_redis_server_fixture_is_real(redis_server):
     assert isinstance(redis_server, RedisServer) and redis_server.ping()
