@@ -96,7 +96,10 @@ def walk(root: str, extra_excludes: list[str]) -> Discovered:
             continue
         rel_dir = os.path.relpath(dirpath, root)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/")
-        if "pyvenv.cfg" in filenames and rel_dir:
+        # Below the root, a virtualenv or an installed agent skill (.claude/skills/*, .agents/skills/*:
+        # a folder with a SKILL.md) is someone else's code, like site-packages. The root itself is
+        # always scanned, so auditing a skill's own repository still works.
+        if rel_dir and ("pyvenv.cfg" in filenames or "SKILL.md" in filenames):
             dirnames[:] = []
             continue
         keep = []

@@ -66,15 +66,8 @@ def test_commands_are_found():
     assert not loose, loose
 
 
-SKILL_DIRS_SCANNED = pytest.mark.xfail(
-    strict=True,  # when the validator learns to skip installed skills, this XPASSes: drop the mark
-    reason="scripts/validator/discovery.py does not skip .claude/skills or .agents/skills, so an audit "
-    "of a project with the skill installed also reports the skill's own examples/seed_app",
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["seed", pytest.param("reference", marks=SKILL_DIRS_SCANNED)])
+@pytest.mark.parametrize("kind", ["seed", "reference"])
 def test_commands_run_as_written(kind, installed_project_factory, tmp_path):
     project = installed_project_factory(kind)
     # One bash session per page, commands in order (SKILL_DIR set by the first one stays set), each
