@@ -34,6 +34,15 @@ HEADER_METHODS = {
     "__setitem__",
 }
 RID_HEADER = re.compile(r"(?i)^(?:http_)?(?:x[-_])?(?:request|correlation|req|trace|amzn[-_]trace)[-_]?id$")
+
+
+def reads_request_headers(base: str) -> bool:
+    """``request.headers`` / ``environ``, not a response's headers (``resp.headers.get(...)`` in a
+    client or test reads what a server sent back, not what a client supplied)."""
+    if not (base.endswith("headers") or base.endswith("environ")):
+        return False
+    owner = base.rsplit(".", 1)[0].rsplit(".", 1)[-1].lower() if "." in base else ""
+    return not owner.startswith(("resp", "rv"))
 RATE_NAME = re.compile(r"(?i)rate_?limit|throttl")
 DEV_TEST = re.compile(r"(?i)\b(?:debug|testing|development|dev|local)\b|\.debug|\.testing|== *['\"]dev")
 CONFIG_FILE = re.compile(r"(?i)(^|/)[^/]*(config|settings)[^/]*\.(py|cfg)$")
@@ -453,7 +462,7 @@ class Extractor:
             elif isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Load):
                 key = self._const_str(self._slice(sub))
                 base = dotted(sub.value) or ""
-                if key and RID_HEADER.match(key) and (base.endswith("headers") or base.endswith("environ")):
+                if key and RID_HEADER.match(key) and reads_request_headers(base):
                     self.p.request_id_reads.append(self.fact("rid", sub, func=func))
             elif isinstance(sub, ast.Name) and sub.id == "render_template":
                 self.p.render_template_used = True
@@ -616,7 +625,7 @@ class Extractor:
         if tail == "get" and call.args and isinstance(call.func, ast.Attribute):
             base = dotted(call.func.value) or ""
             key = self._const_str(call.args[0])
-            if key and RID_HEADER.match(key) and (base.endswith("headers") or base.endswith("environ")):
+            if key and RID_HEADER.match(key) and reads_request_headers(base):
                 self.p.request_id_reads.append(self.fact("rid", call, func=func))
 
     def header_call(self, call, method, stmt, func, loops):
