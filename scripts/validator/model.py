@@ -194,9 +194,12 @@ def build_model(root: str, config: Config, files: discovery.Discovered | None = 
     if not any(_FLASK_IMPORT.search(raw) for _f, _r, raw in raws):
         project.files_seen = len(raws)
         return project
+    extra_words = tuple(d.lower().rsplit(".", 1)[-1] for d in config.rate_limit_decorators)
     for full, rel, raw in raws:
         try:
-            src = parsing.parse_source(full, rel, raw, lazy=lazy, all_routes=bool(config.auth_route_patterns))
+            src = parsing.parse_source(
+                full, rel, raw, lazy=lazy, all_routes=bool(config.auth_route_patterns), extra_words=extra_words
+            )
         except parsing.ParseFailure as exc:
             project.parse_problems.append((rel, exc.line, exc.col, exc.reason))
             continue

@@ -95,6 +95,8 @@ def split_blocks(lines: list[str]) -> list[tuple[int, int]]:
     for n, block in enumerate(blocks):
         end = blocks[n + 1][0] if n + 1 < len(blocks) else len(lines)
         out.append((block[0], end))
+    if out and out[0][0] > 0:
+        out[0] = (0, out[0][1])  # a module docstring's opening quotes may sit before the first block
     # keep triple-quoted strings inside one block
     merged: list[tuple[int, int]] = []
     pending = None
@@ -114,39 +116,55 @@ def split_blocks(lines: list[str]) -> list[tuple[int, int]]:
     return merged
 
 
-# Substring tests on the lower-cased block are ~4x faster than one big alternation regex.
+# Substring tests on the lower-cased block are ~4x faster than one big alternation regex. Every word
+# names something an extractor looks at; generic words ("config", "server", "limit", "flask") would
+# pull in most of a code base (SQLAlchemy's .limit(), server_default=, packages named flaskbb...).
 TRIGGER_WORDS = (
-    "flask",
+    "flask(",
     "cors",
     "cross_origin",
     "access-control",
-    "limit",
+    "limiter",
+    "ratelimit",
+    "rate_limit",
+    "shared_limit",
+    "default_limits",
     "throttl",
-    "header",
+    "headers",
     "talisman",
-    "secure",
-    "config",
-    "environ",
-    "getenv",
-    "methodview",
-    "resource",
-    "add_url_rule",
-    "add_resource",
-    "_request",
+    "secure(",
+    "secure.",
     "wsgi_app",
     "init_app",
+    "add_url_rule",
+    "add_resource",
+    "before_request",
+    "after_request",
+    "teardown_request",
+    "before_app_request",
+    "after_app_request",
+    "teardown_app",
     "request_id",
     "request-id",
     "requestid",
     "correlation",
-    "uuid",
     "send_response",
     "version_string",
-    "server",
+    "server_version",
+    "server_software",
     "default_headers",
-    "blueprint",
+    "gunicorn",
+    "blueprint(",
+    "register_blueprint",
     "exempt",
+    "from_prefixed_env",
+    "from_envvar",
 )
+_CONFIG_USE = re.compile(
+    r"config\[[^\]\n]*\]\s*=(?!=)|config\.(?:update|from_\w+|setdefault)\(|^[ \t]*class\s[^\n]*(?:config|settings)",
+    re.M,
+)
+_CLASS_VIEW = ("resource", "methodview", "view)")
 LOG_METHOD_CALLS = (
     ".debug(",
     ".info(",
@@ -177,19 +195,28 @@ SENSITIVE_WORDS = (
 )
 
 
-def wanted(chunk: str, all_routes: bool = False) -> bool:
+def _auth_header(chunk: str) -> bool:
+    """Decorators + the def/class line: a route's path and view name decide "authentication"."""
+    end = _HEAD_END.search(chunk)
+    return bool(AUTH_HINT.search(chunk[: end.end()] if end else chunk))
+
+
+def wanted(chunk: str, all_routes: bool = False, extra_words: tuple = ()) -> bool:
     low = chunk.lower()
-    if any(w in low for w in TRIGGER_WORDS):
+    if any(w in low for w in TRIGGER_WORDS) or any(w in low for w in extra_words):
         return True
-    if "@" in chunk and ROUTE.search(chunk):
-        if all_routes:
+    if "config" in low and _CONFIG_USE.search(low):
+        return True
+    if any(w in low for w in _CLASS_VIEW) and low.lstrip().startswith(("class", "@")):
+        if all_routes or "decorators" in low or _auth_header(chunk):
             return True
-        # decorators + the def/class line: the route's path and view name decide "authentication"
-        end = _HEAD_END.search(chunk)
-        if AUTH_HINT.search(chunk[: end.end()] if end else chunk):
+    if "@" in chunk and ROUTE.search(chunk) and (all_routes or _auth_header(chunk)):
+        return True
+    if "log" in low and any(m in low for m in LOG_METHOD_CALLS):
+        if any(w in low for w in SENSITIVE_WORDS):  # LOG003
+            return bool(LOG_CALL.search(chunk))
+        if "status" in low and "method" in low:  # LOG002: a completion log
             return True
-    if "log" in low and any(m in low for m in LOG_METHOD_CALLS) and any(w in low for w in SENSITIVE_WORDS):
-        return bool(LOG_CALL.search(chunk))
     return False
 
 
@@ -204,7 +231,9 @@ def _parse(text: str, name: str) -> ast.Module:
         raise ParseFailure("too deeply nested to parse") from None
 
 
-def parse_source(path: str, rel: str, raw: bytes, lazy: bool = True, all_routes: bool = False) -> Source:
+def parse_source(
+    path: str, rel: str, raw: bytes, lazy: bool = True, all_routes: bool = False, extra_words: tuple = ()
+) -> Source:
     text = decode(raw)
     lines = text.splitlines(keepends=True)
     src = Source(path, rel, text, lines)
@@ -217,7 +246,7 @@ def parse_source(path: str, rel: str, raw: bytes, lazy: bool = True, all_routes:
         for start, end in split_blocks(lines):
             chunk = "".join(lines[start:end])
             first = lines[start].lstrip()
-            if not (wanted(chunk, all_routes) or _IMPORT.match(first) or _CONST.match(lines[start])):
+            if not (wanted(chunk, all_routes, extra_words) or _IMPORT.match(first) or _CONST.match(lines[start])):
                 # imports after a module docstring/comment start the first block: look inside too
                 if not ("import " in chunk and start == 0):
                     continue
