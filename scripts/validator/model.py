@@ -160,9 +160,13 @@ class Project:
         if self.app_sites:
             fact = min(self.app_sites, key=score)
             return fact.module.rel, fact.line, fact.col
-        for mod in self.modules:
-            if mod.is_flask:
-                return mod.rel, 1, 1
+        flask_modules = [m for m in self.modules if m.is_flask]
+        if flask_modules:
+            mod = min(
+                flask_modules,
+                key=lambda m: (m.rel.startswith(("docs/", "doc/", "scripts/", "bin/")), m.rel.count("/"), m.rel),
+            )
+            return mod.rel, 1, 1
         return (self.modules[0].rel if self.modules else "."), 1, 1
 
 
