@@ -43,6 +43,8 @@ def reads_request_headers(base: str) -> bool:
         return False
     owner = base.rsplit(".", 1)[0].rsplit(".", 1)[-1].lower() if "." in base else ""
     return not owner.startswith(("resp", "rv"))
+
+
 RATE_NAME = re.compile(r"(?i)rate_?limit|throttl")
 DEV_TEST = re.compile(r"(?i)\b(?:debug|testing|development|dev|local)\b|\.debug|\.testing|== *['\"]dev")
 CONFIG_FILE = re.compile(r"(?i)(^|/)[^/]*(config|settings)[^/]*\.(py|cfg)$")
