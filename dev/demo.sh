@@ -26,7 +26,11 @@ if [ "$ref_rc" -ne 0 ]; then
   exit 1
 fi
 
+echo
+echo "== python scripts/validate.py --app \"app:create_app('testing')\" reference   (runtime audit; expected: exit 0)"
+.venv/bin/python scripts/validate.py --app "app:create_app('testing')" reference --fail-on info
+
 seed_n=$(.venv/bin/python scripts/validate.py examples/seed_app --format json | .venv/bin/python -c \
   'import json,sys; d=json.load(sys.stdin); print(d["total"], "finding(s):", ", ".join(sorted({f["rule"] for f in d["findings"]})))' || true)
 echo
-echo "demo: OK: seed_app -> exit 1 ($seed_n); reference -> exit 0 (clean)"
+echo "demo: OK: seed_app -> exit 1 ($seed_n); reference -> exit 0 (clean, static and --app)"

@@ -111,8 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def documented_rules() -> dict:
+    """Every rule with a page: the static ones and those only --app can observe."""
+    from .runtime.rules import register  # no Flask import: just the runtime rules' metadata
+
+    return register()
+
+
 def explain(code: str) -> int:
-    rules = all_rules()
+    rules = documented_rules()
     code = code.strip().upper()
     if code not in rules:
         raise UsageError(f"unknown rule {code!r}; known: {', '.join(rules)}")
@@ -127,7 +134,7 @@ def explain(code: str) -> int:
 
 
 def list_rules() -> int:
-    for r in all_rules().values():
+    for r in documented_rules().values():
         print(f"{r.code:<8} {r.severity:<7} {r.summary}")
     return 0
 

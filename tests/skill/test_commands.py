@@ -75,7 +75,11 @@ def test_commands_run_as_written(kind, installed_project_factory, tmp_path):
     # agent's would be the project's.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "python").symlink_to(sys.executable)
+    # A wrapper, not a symlink: Python finds its virtualenv from the path it was started by, and a
+    # symlink elsewhere would run the bare interpreter without the project's packages.
+    wrapper = bin_dir / "python"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     env.pop("SKILL_DIR", None)
     failures = []

@@ -1,7 +1,8 @@
 """Rules only the runtime audit (``--app``) can observe, registered next to the static ones.
 
-They join the shared registry only when ``--app`` runs (``register()``), so the static scan's
-``--list-rules`` and its rule set stay as they are. Their pages live in ``docs/rules/<CODE>.md``.
+They join the shared registry for ``--app``, ``--list-rules`` and ``--explain`` (``register()``);
+their static check yields nothing, so a static scan never reports them. Their pages live in
+``docs/rules/<CODE>.md``.
 """
 
 from __future__ import annotations
