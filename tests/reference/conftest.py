@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from flask import abort
 from flask.testing import FlaskClient
 
 from tests.support.servers import ManagedProcess, free_port, gunicorn_argv, reference_env
@@ -33,6 +34,27 @@ def app():
 
 @pytest.fixture
 def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def production_like(app):
+    """The testing app with TESTING off (an exception becomes a 500 response, as in production)
+    and a few routes that fail on purpose."""
+    app.config["TESTING"] = False
+
+    @app.get("/api/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    @app.get("/api/forbidden")
+    def forbidden():
+        abort(403)
+
+    @app.get("/api/slash/")
+    def slash():
+        return {"ok": True}
+
     return app.test_client()
 
 

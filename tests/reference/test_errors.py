@@ -1,26 +1,6 @@
 """API errors are JSON (a frontend parsing JSON must not get Flask's HTML error page)."""
 
 import pytest
-from flask import abort
-
-
-@pytest.fixture
-def production_like(app):
-    app.config["TESTING"] = False
-
-    @app.get("/api/boom")
-    def boom():
-        raise RuntimeError("kaboom")
-
-    @app.get("/api/forbidden")
-    def forbidden():
-        abort(403)
-
-    @app.get("/api/slash/")
-    def slash():
-        return {"ok": True}
-
-    return app.test_client()
 
 
 @pytest.mark.parametrize(("method", "path", "status", "error"), [

@@ -2,7 +2,6 @@
 (also behind a TLS-terminating proxy); a route can override a value."""
 
 import pytest
-from flask import abort
 
 from tests.reference.conftest import BAD_LOGIN, LOGIN
 from tests.support.http import request
@@ -24,22 +23,6 @@ def assert_security_headers(headers):
     csp = headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert "camera=()" in headers["Permissions-Policy"]
-
-
-@pytest.fixture
-def production_like(app):
-    """The testing app with TESTING off, so an exception becomes a 500 response as in production."""
-    app.config["TESTING"] = False
-
-    @app.get("/api/boom")
-    def boom():
-        raise RuntimeError("kaboom")
-
-    @app.get("/api/forbidden")
-    def forbidden():
-        abort(403)
-
-    return app.test_client()
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [

@@ -170,6 +170,15 @@ def _cors_facts(project):
     return [f for f in project.cors_calls if not f.in_dev_branch]
 
 
+def _cors_configurations(project):
+    """(call, config label, resource pattern, options, lookup) for every CORS call as each
+    production config view sees it: the loop the origin and pattern rules share."""
+    for fact in _cors_facts(project):
+        for label, lookup in _views(project):
+            for pattern, opts in cors_entries(project, fact, lookup):
+                yield fact, label, pattern, opts, lookup
+
+
 def _mentions_origin(node) -> bool:
     if node is None:
         return False
@@ -209,14 +218,12 @@ def _acao_problem(h) -> str | None:
     fix="List exact origins, e.g. CORS(app, resources={r'^/api/.*$': {'origins': ['https://app.example.com']}}).",
 )
 def wildcard_origin(project):
-    for fact in _cors_facts(project):
-        for label, lookup in _views(project):
-            for _pattern, opts in cors_entries(project, fact, lookup):
-                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
-                bad = [s for s in origin_strings(origins) if is_catch_all_origin(s)]
-                if bad:
-                    how = "no origins (flask-cors defaults to '*')" if origins is MISSING else f"origins {bad[0]!r}"
-                    yield hit(fact, f"{fact.kind}() allows every origin: {how} in the {label} configuration")
+    for fact, label, _pattern, opts, lookup in _cors_configurations(project):
+        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        bad = [s for s in origin_strings(origins) if is_catch_all_origin(s)]
+        if bad:
+            how = "no origins (flask-cors defaults to '*')" if origins is MISSING else f"origins {bad[0]!r}"
+            yield hit(fact, f"{fact.kind}() allows every origin: {how} in the {label} configuration")
     for h in _acao_ops(project):
         problem = _acao_problem(h)
         if problem == "wildcard":
@@ -235,19 +242,17 @@ def wildcard_origin(project):
     fix="Allow credentials only with an explicit list of exact https origins.",
 )
 def credentials_with_wildcard(project):
-    for fact in _cors_facts(project):
-        for label, lookup in _views(project):
-            for _pattern, opts in cors_entries(project, fact, lookup):
-                creds = option(project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False)
-                if not truthy(creds):
-                    continue
-                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
-                if any(is_catch_all_origin(s) for s in origin_strings(origins)):
-                    yield hit(
-                        fact,
-                        f"{fact.kind}() sends credentials to any origin ({label} configuration): "
-                        "every site can read authenticated responses",
-                    )
+    for fact, label, _pattern, opts, lookup in _cors_configurations(project):
+        creds = option(project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False)
+        if not truthy(creds):
+            continue
+        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        if any(is_catch_all_origin(s) for s in origin_strings(origins)):
+            yield hit(
+                fact,
+                f"{fact.kind}() sends credentials to any origin ({label} configuration): "
+                "every site can read authenticated responses",
+            )
     by_func = {}
     for h in project.header_ops:
         if h.name.lower() == "access-control-allow-credentials" and str(h.value).lower() == "true":
@@ -314,24 +319,22 @@ def no_max_age(project):
     fix="Anchor regexes at both ends: r'^https://([a-z0-9-]+\\.)?example\\.com$', r'^/api(?:/.*)?$'.",
 )
 def unanchored(project):
-    for fact in _cors_facts(project):
-        for _label, lookup in _views(project):
-            for pattern, opts in cors_entries(project, fact, lookup):
-                escape = resource_escapes(pattern)
-                if escape:
-                    yield hit(
-                        fact,
-                        f"resource pattern {pattern!r} is a regex matched as a prefix: it also "
-                        f"covers {escape!r}, outside the API",
-                    )
-                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
-                for s in origin_strings(origins):
-                    if probably_regex(s) and not is_catch_all_origin(s) and not end_anchored(s):
-                        yield hit(
-                            fact,
-                            f"origin regex {s!r} is not anchored at the end: re.match also accepts "
-                            f"e.g. {s.rstrip('$')}.attacker.net",
-                        )
+    for fact, _label, pattern, opts, lookup in _cors_configurations(project):
+        escape = resource_escapes(pattern)
+        if escape:
+            yield hit(
+                fact,
+                f"resource pattern {pattern!r} is a regex matched as a prefix: it also "
+                f"covers {escape!r}, outside the API",
+            )
+        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        for s in origin_strings(origins):
+            if probably_regex(s) and not is_catch_all_origin(s) and not end_anchored(s):
+                yield hit(
+                    fact,
+                    f"origin regex {s!r} is not anchored at the end: re.match also accepts "
+                    f"e.g. {s.rstrip('$')}.attacker.net",
+                )
 
 
 @rule(
@@ -342,16 +345,14 @@ def unanchored(project):
     "the development config only.",
 )
 def insecure_origin(project):
-    for fact in _cors_facts(project):
-        for label, lookup in _views(project):
-            for _pattern, opts in cors_entries(project, fact, lookup):
-                origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
-                for s in origin_strings(origins):
-                    low = s.lower()
-                    if low.startswith("http://") or re.search(r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low):
-                        yield hit(
-                            fact,
-                            f"origin {s!r} is allowed in the {label} configuration: "
-                            "plain http or a developer machine can make credentialed calls",
-                        )
-                        break
+    for fact, label, _pattern, opts, lookup in _cors_configurations(project):
+        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        for s in origin_strings(origins):
+            low = s.lower()
+            if low.startswith("http://") or re.search(r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low):
+                yield hit(
+                    fact,
+                    f"origin {s!r} is allowed in the {label} configuration: "
+                    "plain http or a developer machine can make credentialed calls",
+                )
+                break
