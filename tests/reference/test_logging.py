@@ -132,3 +132,31 @@ def test_log_lines_are_single_json_lines_even_for_hostile_paths(client, capsys):
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line]
     assert len(lines) == 1 and "\x1b" not in err and "\x85" not in err
+
+
+def test_body_closed_from_another_thread(app, logs):
+    """Thread-pool adapters (WSGI under ASGI) may close the body in another thread: the line is
+    still written once and nothing raises."""
+    import threading
+
+    statuses = []
+    body = app.wsgi_app(
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/health", "SERVER_NAME": "localhost", "SERVER_PORT": "80",
+         "wsgi.url_scheme": "http", "wsgi.input": __import__("io").BytesIO(), "REMOTE_ADDR": "192.0.2.7"},
+        lambda status, headers, exc_info=None: statuses.append(status),
+    )
+    b"".join(body)
+    errors = []
+    closer = threading.Thread(target=lambda: _close(body, errors))
+    closer.start()
+    closer.join()
+    assert errors == [] and statuses == ["200 OK"]
+    [line] = request_lines(logs())
+    assert line["status"] == 200 and line["remote_addr"] == "192.0.2.7"
+
+
+def _close(body, errors):
+    try:
+        body.close()
+    except Exception as exc:
+        errors.append(exc)

@@ -114,7 +114,10 @@ class RequestLogMiddleware:
             try:
                 self._log(environ, status, started, exc_info)
             finally:
-                current_request_id.reset(token)
+                try:
+                    current_request_id.reset(token)
+                except ValueError:  # closed from another thread (a thread-pool adapter): nothing to undo
+                    pass
 
         try:
             body = self.wsgi_app(environ, start_response_with_id)

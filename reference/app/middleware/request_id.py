@@ -17,7 +17,7 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 # W3C Trace Context, version 00: 2-32-16-2 lowercase hex; all-zero trace and parent IDs are invalid.
 # https://www.w3.org/TR/trace-context/#traceparent-header-field-values
-_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
+_TRACEPARENT = re.compile(r"00-(?P<trace_id>[0-9a-f]{32})-(?P<parent_id>[0-9a-f]{16})-[0-9a-f]{2}")
 
 # The current request's ID, for log records emitted anywhere while the request is handled.
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
@@ -39,9 +39,9 @@ def trace_id_from_traceparent(value: str | None) -> str | None:
     if not value:
         return None
     match = _TRACEPARENT.fullmatch(value.strip(" \t"))
-    if not match or match.group(1) == "0" * 32 or value.split("-")[2] == "0" * 16:
+    if not match or match["trace_id"] == "0" * 32 or match["parent_id"] == "0" * 16:
         return None
-    return match.group(1)
+    return match["trace_id"]
 
 
 def get_request_id() -> str | None:
