@@ -153,6 +153,38 @@ def test_body_closed_from_another_thread(app, logs):
     assert errors == [] and statuses == ["200 OK"]
     [line] = request_lines(logs())
     assert line["status"] == 200 and line["remote_addr"] == "192.0.2.7"
+    from app.middleware.request_id import current_request_id
+
+    assert current_request_id.get() is None  # nothing leaked into this thread's later records
+
+
+def test_an_explicit_request_id_in_extra_is_kept(app, logs):
+    """Apps often log extra={"request_id": ...} themselves: that must neither raise (a LogRecord
+    factory setting the attribute first makes makeRecord raise KeyError) nor be overwritten."""
+
+    @app.get("/api/own-id")
+    def own_id():
+        logging.getLogger("myapp").warning("explicit", extra={"request_id": "mine-123"})
+        return {"ok": True}
+
+    response = app.test_client().get("/api/own-id")
+    assert response.status_code == 200
+    [record] = [r for r in logs() if r["logger"] == "myapp"]
+    assert record["request_id"] == "mine-123"
+
+
+def test_records_from_a_streamed_body_carry_the_request_id(app, logs):
+    @app.get("/api/stream-logs")
+    def stream_logs():
+        def chunks():
+            yield "a"
+            logging.getLogger("myapp.stream").warning("while streaming")
+            yield "b"
+        return Response(chunks(), mimetype="text/plain")
+
+    response = app.test_client().get("/api/stream-logs")
+    [record] = [r for r in logs() if r["logger"] == "myapp.stream"]
+    assert record["request_id"] == response.headers["X-Request-ID"]
 
 
 def _close(body, errors):

@@ -20,8 +20,6 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from werkzeug.wsgi import ClosingIterator
-
 from .request_id import (
     REQUEST_ID_HEADER,
     accept_request_id,
@@ -73,16 +71,21 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def _record_factory_with_request_id(base_factory):
-    def factory(*args, **kwargs):
-        record = base_factory(*args, **kwargs)
-        request_id = current_request_id.get()
-        if request_id is not None:
-            record.request_id = request_id
-        return record
+class RequestIdFilter(logging.Filter):
+    """Adds the current request's ID to every record a handler takes during a request.
 
-    factory.adds_request_id = True
-    return factory
+    A handler filter, not a LogRecord factory: a factory would set ``request_id`` before
+    ``extra`` is applied, and ``logger.info(..., extra={"request_id": ...})`` (common in apps)
+    would then raise KeyError. Here an explicit ``extra`` value wins. Attach it to any handler of
+    your own (``handler.addFilter(RequestIdFilter())``) to get the ID there too.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            request_id = current_request_id.get()
+            if request_id is not None:
+                record.request_id = request_id
+        return True
 
 
 def _drop_werkzeug_access_lines(record: logging.LogRecord) -> bool:
@@ -101,7 +104,6 @@ class RequestLogMiddleware:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         request_id = accept_request_id(environ.get("HTTP_X_REQUEST_ID")) or new_request_id()
-        token = current_request_id.set(request_id)
         sent = {}
 
         def start_response_with_id(status, headers, exc_info=None):
@@ -110,25 +112,24 @@ class RequestLogMiddleware:
             headers.append((REQUEST_ID_HEADER, request_id))
             return start_response(status, headers, exc_info)
 
-        def finish(status: int, exc_info=None) -> None:
-            try:
-                self._log(environ, status, started, exc_info)
-            finally:
-                try:
-                    current_request_id.reset(token)
-                except ValueError:  # closed from another thread (a thread-pool adapter): nothing to undo
-                    pass
-
+        token = current_request_id.set(request_id)
         try:
             body = self.wsgi_app(environ, start_response_with_id)
         except BaseException:
-            finish(500, sys.exc_info())  # propagated (TESTING/DEBUG): the server answers 500
+            # Propagated (TESTING/DEBUG): the server answers 500.
+            self._log(environ, request_id, 500, started, sys.exc_info())
             raise
-        # Log when the server closes the body, so the duration covers a streamed response.
-        return ClosingIterator(body, lambda: finish(_status_code(sent.get("status"))))
+        finally:
+            current_request_id.reset(token)
 
-    def _log(self, environ, status: int, started: float, exc_info) -> None:
+        def finish() -> None:
+            self._log(environ, request_id, _status_code(sent.get("status")), started, None)
+
+        return _BodyWithRequestId(body, request_id, finish)
+
+    def _log(self, environ, request_id: str, status: int, started: float, exc_info) -> None:
         fields = {
+            "request_id": request_id,
             "method": environ.get("REQUEST_METHOD", ""),
             "path": _wsgi_text(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")),
             "status": status,
@@ -140,6 +141,41 @@ class RequestLogMiddleware:
             fields["trace_id"] = trace_id
         level = logging.ERROR if status >= 500 else logging.INFO
         self.logger.log(level, "request completed", extra=fields, exc_info=exc_info)
+
+
+class _BodyWithRequestId:
+    """The app's response body, passed through unchanged. The request ID is current while each
+    chunk is produced and while the body is closed (a streamed view logs with the ID too), and the
+    request is logged on close, so its duration covers the whole body. Each set is reset in the
+    same call: nothing leaks to the next request, whichever thread the server closes from."""
+
+    def __init__(self, body, request_id: str, on_close):
+        self._body = body
+        self._chunks = iter(body)
+        self._request_id = request_id
+        self._on_close = on_close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        token = current_request_id.set(self._request_id)
+        try:
+            return next(self._chunks)
+        finally:
+            current_request_id.reset(token)
+
+    def close(self) -> None:
+        token = current_request_id.set(self._request_id)
+        try:
+            close_body = getattr(self._body, "close", None)
+            if close_body is not None:
+                close_body()
+        finally:
+            try:
+                self._on_close()
+            finally:
+                current_request_id.reset(token)
 
 
 def _status_code(status_line: str | None) -> int:
@@ -160,16 +196,13 @@ def configure_request_logging(app) -> None:
     app.wsgi_app = RequestLogMiddleware(app.wsgi_app)
     request_logger.setLevel(logging.INFO)
 
-    # Process-wide, installed once: every record created during a request carries request_id,
-    # whichever logger or handler (Flask's, a library's, Sentry's, pytest's caplog) takes it.
-    base_factory = logging.getLogRecordFactory()
-    if not getattr(base_factory, "adds_request_id", False):
-        logging.setLogRecordFactory(_record_factory_with_request_id(base_factory))
-
+    # One JSON handler on the root logger (installed once per process), so records from every
+    # logger come out as JSON lines and carry the request ID.
     root = logging.getLogger()
     if not any(isinstance(h, _StderrHandler) for h in root.handlers):
         handler = _StderrHandler()
         handler.setFormatter(JsonFormatter())
+        handler.addFilter(RequestIdFilter())
         root.addHandler(handler)
 
     werkzeug_logger = logging.getLogger("werkzeug")
