@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
 
 def dotted(node) -> str | None:
@@ -58,18 +57,49 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
-@dataclass(frozen=True)
+# Plain value classes rather than frozen dataclasses: importing `dataclasses` costs ~15 ms of start-up.
 class EnvRef:
-    name: str
-    default: object = None  # UNKNOWN-free python value or None
-    has_default: bool = False
+    """``os.environ[name]`` / ``os.getenv(name, default)``: known only at run time."""
+
+    __slots__ = ("default", "has_default", "name")
+
+    def __init__(self, name: str, default: object = None, has_default: bool = False):
+        self.name = name
+        self.default = default  # UNKNOWN-free python value or None
+        self.has_default = has_default
+
+    def __eq__(self, other):
+        if not isinstance(other, EnvRef):
+            return NotImplemented
+        return (self.name, self.default, self.has_default) == (other.name, other.default, other.has_default)
+
+    def __hash__(self):
+        return hash((self.name, self.has_default))
+
+    def __repr__(self):
+        return f"EnvRef({self.name!r}, {self.default!r}, {self.has_default!r})"
 
 
-@dataclass(frozen=True)
 class ConfigRef:
-    key: str
-    default: object = None
-    has_default: bool = False
+    """``app.config[key]`` / ``app.config.get(key, default)``: resolved against the production config."""
+
+    __slots__ = ("default", "has_default", "key")
+
+    def __init__(self, key: str, default: object = None, has_default: bool = False):
+        self.key = key
+        self.default = default
+        self.has_default = has_default
+
+    def __eq__(self, other):
+        if not isinstance(other, ConfigRef):
+            return NotImplemented
+        return (self.key, self.default, self.has_default) == (other.key, other.default, other.has_default)
+
+    def __hash__(self):
+        return hash((self.key, self.has_default))
+
+    def __repr__(self):
+        return f"ConfigRef({self.key!r}, {self.default!r}, {self.has_default!r})"
 
 
 def _is_environ(node) -> bool:

@@ -1,7 +1,7 @@
 """The project model: every fact the rules need, gathered in one pass over the repository.
 
 ``build_model(root, config)`` walks the tree (``discovery``), parses each Python file once
-(``parsing``), and lets ``extract`` fill the dataclasses below. Rules only read this model.
+(``parsing``), and lets ``extract`` fill the classes below. Rules only read this model.
 """
 
 from __future__ import annotations
@@ -9,136 +9,252 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass, field
 
 from . import discovery, parsing
 from .config import Config
 
+# Plain classes rather than dataclasses: importing `dataclasses` (and `inspect` with it) and generating
+# the methods cost ~25 ms of start-up on every run. Same names, fields and constructor signatures;
+# instances compare by identity (nothing compares them by value) and the records use __slots__.
 
-@dataclass
+
 class Module:
-    rel: str
-    lines: list[str] = field(repr=False)
-    imports: dict[str, str] = field(repr=False)  # alias -> dotted origin ("CORS" -> "flask_cors.CORS")
-    constants: dict[str, ast.expr] = field(repr=False)  # module-level NAME = <expr>
-    is_flask: bool = False
-    is_config_file: bool = False
+    __slots__ = ("constants", "imports", "is_config_file", "is_flask", "lines", "rel")
+
+    def __init__(
+        self,
+        rel: str,
+        lines: list[str],
+        imports: dict[str, str],  # alias -> dotted origin ("CORS" -> "flask_cors.CORS")
+        constants: dict[str, ast.expr],  # module-level NAME = <expr>
+        is_flask: bool = False,
+        is_config_file: bool = False,
+    ):
+        self.rel = rel
+        self.lines = lines
+        self.imports = imports
+        self.constants = constants
+        self.is_flask = is_flask
+        self.is_config_file = is_config_file
+
+    def __repr__(self):
+        return f"Module({self.rel!r})"
 
 
-@dataclass
 class Fact:
     """A call or statement of interest with its location."""
 
-    kind: str
-    module: Module
-    node: ast.AST = field(repr=False)
-    line: int
-    col: int
-    func: ast.AST | None = field(default=None, repr=False)  # enclosing function, if any
-    module_level: bool = False
-    target: str | None = None  # name it was assigned to, if any
-    owner: str | None = None  # e.g. the app/blueprint variable the call applies to
-    in_dev_branch: bool = False
+    __slots__ = ("col", "func", "in_dev_branch", "kind", "line", "module", "module_level", "node", "owner", "target")
+
+    def __init__(
+        self,
+        kind: str,
+        module: Module,
+        node: ast.AST,
+        line: int,
+        col: int,
+        func: ast.AST | None = None,  # enclosing function, if any
+        module_level: bool = False,
+        target: str | None = None,  # name it was assigned to, if any
+        owner: str | None = None,  # e.g. the app/blueprint variable the call applies to
+        in_dev_branch: bool = False,
+    ):
+        self.kind = kind
+        self.module = module
+        self.node = node
+        self.line = line
+        self.col = col
+        self.func = func
+        self.module_level = module_level
+        self.target = target
+        self.owner = owner
+        self.in_dev_branch = in_dev_branch
+
+    def __repr__(self):
+        return f"Fact({self.kind!r}, {self.module.rel}:{self.line}:{self.col})"
 
 
-@dataclass
 class Route:
-    module: Module
-    line: int
-    col: int
-    rule: str | None
-    methods: set[str] | None  # None: unknown (treat as "may accept POST")
-    name: str  # view function / endpoint / class name
-    owner: str | None  # app or blueprint variable name
-    limited: bool = False
-    exempt: bool = False
-    class_based: bool = False
+    __slots__ = ("class_based", "col", "exempt", "limited", "line", "methods", "module", "name", "owner", "rule")
+
+    def __init__(
+        self,
+        module: Module,
+        line: int,
+        col: int,
+        rule: str | None,
+        methods: set[str] | None,  # None: unknown (treat as "may accept POST")
+        name: str,  # view function / endpoint / class name
+        owner: str | None,  # app or blueprint variable name
+        limited: bool = False,
+        exempt: bool = False,
+        class_based: bool = False,
+    ):
+        self.module = module
+        self.line = line
+        self.col = col
+        self.rule = rule
+        self.methods = methods
+        self.name = name
+        self.owner = owner
+        self.limited = limited
+        self.exempt = exempt
+        self.class_based = class_based
+
+    def __repr__(self):
+        return f"Route({self.rule!r}, {self.module.rel}:{self.line})"
 
 
-@dataclass
 class HeaderOp:
-    module: Module
-    line: int
-    col: int
-    op: str  # set | setdefault | add | pop | del | remove | dict
-    name: str  # header name as written
-    value: object = None  # evaluated value (str, UNKNOWN, ...)
-    value_node: ast.AST | None = None
-    func: ast.AST | None = None
-    conditional_on_origin: bool = False
+    __slots__ = ("col", "conditional_on_origin", "func", "line", "module", "name", "op", "value", "value_node")
+
+    def __init__(
+        self,
+        module: Module,
+        line: int,
+        col: int,
+        op: str,  # set | setdefault | add | pop | del | remove | dict
+        name: str,  # header name as written
+        value: object = None,  # evaluated value (str, UNKNOWN, ...)
+        value_node: ast.AST | None = None,
+        func: ast.AST | None = None,
+        conditional_on_origin: bool = False,
+    ):
+        self.module = module
+        self.line = line
+        self.col = col
+        self.op = op
+        self.name = name
+        self.value = value
+        self.value_node = value_node
+        self.func = func
+        self.conditional_on_origin = conditional_on_origin
+
+    def __repr__(self):
+        return f"HeaderOp({self.op!r}, {self.name!r}, {self.module.rel}:{self.line})"
 
 
-@dataclass
 class ConfigAssign:
-    key: str
-    value: object  # evaluated value
-    module: Module
-    line: int
-    col: int
-    scope: str  # "class:<Name>" | "loose"
-    dev_only: bool = False
+    __slots__ = ("col", "dev_only", "key", "line", "module", "scope", "value")
+
+    def __init__(
+        self,
+        key: str,
+        value: object,  # evaluated value
+        module: Module,
+        line: int,
+        col: int,
+        scope: str,  # "class:<Name>" | "loose"
+        dev_only: bool = False,
+    ):
+        self.key = key
+        self.value = value
+        self.module = module
+        self.line = line
+        self.col = col
+        self.scope = scope
+        self.dev_only = dev_only
+
+    def __repr__(self):
+        return f"ConfigAssign({self.key!r}, {self.value!r}, {self.module.rel}:{self.line})"
 
 
-@dataclass
 class ConfigClass:
-    name: str
-    bases: list[str]
-    module: Module
-    line: int
-    assigns: dict[str, ConfigAssign] = field(default_factory=dict)
+    __slots__ = ("assigns", "bases", "line", "module", "name")
+
+    def __init__(
+        self, name: str, bases: list[str], module: Module, line: int, assigns: dict[str, ConfigAssign] | None = None
+    ):
+        self.name = name
+        self.bases = bases
+        self.module = module
+        self.line = line
+        self.assigns = {} if assigns is None else assigns
+
+    def __repr__(self):
+        return f"ConfigClass({self.name!r}, {self.module.rel}:{self.line})"
 
 
-@dataclass
 class Requirement:
-    name: str  # normalised: lower-case, "_" -> "-"
-    spec: str
-    path: str
-    line: int
-    kind: str = "pep508"  # pep508 | poetry | lock
+    __slots__ = ("kind", "line", "name", "path", "spec")
+
+    def __init__(
+        self,
+        name: str,  # normalised: lower-case, "_" -> "-"
+        spec: str,
+        path: str,
+        line: int,
+        kind: str = "pep508",  # pep508 | poetry | lock
+    ):
+        self.name = name
+        self.spec = spec
+        self.path = path
+        self.line = line
+        self.kind = kind
+
+    def __repr__(self):
+        return f"Requirement({self.name!r}, {self.spec!r}, {self.path}:{self.line})"
 
 
-@dataclass
 class ServerConf:
-    rel: str
-    kind: str  # nginx | apache | unknown
-    headers: dict[str, tuple[str, int]] = field(default_factory=dict)  # lower name -> (value, line)
-    features: dict[str, int] = field(default_factory=dict)  # feature -> line
+    __slots__ = ("features", "headers", "kind", "rel")
+
+    def __init__(
+        self,
+        rel: str,
+        kind: str,  # nginx | apache | unknown
+        headers: dict[str, tuple[str, int]] | None = None,  # lower name -> (value, line)
+        features: dict[str, int] | None = None,  # feature -> line
+    ):
+        self.rel = rel
+        self.kind = kind
+        self.headers = {} if headers is None else headers
+        self.features = {} if features is None else features
+
+    def __repr__(self):
+        return f"ServerConf({self.rel!r}, {self.kind!r})"
 
 
-@dataclass
 class Project:
-    root: str
-    config: Config
-    modules: list[Module] = field(default_factory=list)
-    parse_problems: list[tuple[str, int, int, str]] = field(default_factory=list)
-    is_flask: bool = False
-    app_sites: list[Fact] = field(default_factory=list)  # Flask(...) calls
-    cors_calls: list[Fact] = field(default_factory=list)  # CORS(...) / cross_origin(...)
-    limiter_calls: list[Fact] = field(default_factory=list)  # Limiter(...)
-    limiter_names: set[str] = field(default_factory=set)
-    rate_limit_evidence: list[Fact] = field(default_factory=list)
-    limited_targets: set[str] = field(default_factory=set)  # names wrapped by limiter.limit(...)(x)
-    exempt_targets: set[str] = field(default_factory=set)
-    routes: list[Route] = field(default_factory=list)
-    route_paths: list[str] = field(default_factory=list)  # every route rule seen (incl. lazily)
-    text_routes: list = field(default_factory=list)  # (module, owner, path) found by regex, unparsed too
-    blueprint_prefixes: dict[str, str] = field(default_factory=dict)
-    render_template_used: bool = False
-    hooks: list[Fact] = field(default_factory=list)  # after_request etc. (func in .node)
-    header_ops: list[HeaderOp] = field(default_factory=list)
-    header_libs: list[Fact] = field(default_factory=list)  # Talisman(...), secure
-    config_classes: dict[str, list[ConfigClass]] = field(default_factory=dict)
-    loose_config: list[ConfigAssign] = field(default_factory=list)
-    env_config_loading: list[Fact] = field(default_factory=list)  # from_envvar / from_prefixed_env
-    log_calls: list[Fact] = field(default_factory=list)
-    request_id_reads: list[Fact] = field(default_factory=list)
-    request_id_evidence: list[Fact] = field(default_factory=list)
-    module_setup: list[Fact] = field(default_factory=list)  # APP001 candidates
-    requirements: list[Requirement] = field(default_factory=list)
-    server_confs: list[ServerConf] = field(default_factory=list)
-    server_header_suppression: list[Fact | tuple[str, int]] = field(default_factory=list)
-    access_log_with_duration: bool = False
-    files_seen: int = 0
+    """Every fact gathered from one scanned root. ``extract`` adds private working attributes
+    (``_classes``, ``_module_apps``, ...), so this class has no __slots__."""
+
+    def __init__(self, root: str, config: Config):
+        self.root = root
+        self.config = config
+        self.modules: list[Module] = []
+        self.parse_problems: list[tuple[str, int, int, str]] = []
+        self.is_flask = False
+        self.app_sites: list[Fact] = []  # Flask(...) calls
+        self.cors_calls: list[Fact] = []  # CORS(...) / cross_origin(...)
+        self.limiter_calls: list[Fact] = []  # Limiter(...)
+        self.limiter_names: set[str] = set()
+        self.rate_limit_evidence: list[Fact] = []
+        self.limited_targets: set[str] = set()  # names wrapped by limiter.limit(...)(x)
+        self.exempt_targets: set[str] = set()
+        self.routes: list[Route] = []
+        self.route_paths: list[str] = []  # every route rule seen (incl. lazily)
+        self.text_routes: list = []  # (module, owner, path) found by regex, unparsed too
+        self.blueprint_prefixes: dict[str, str] = {}
+        self.render_template_used = False
+        self.hooks: list[Fact] = []  # after_request etc. (func in .node)
+        self.header_ops: list[HeaderOp] = []
+        self.header_libs: list[Fact] = []  # Talisman(...), secure
+        self.config_classes: dict[str, list[ConfigClass]] = {}
+        self.loose_config: list[ConfigAssign] = []
+        self.env_config_loading: list[Fact] = []  # from_envvar / from_prefixed_env
+        self.log_calls: list[Fact] = []
+        self.request_id_reads: list[Fact] = []
+        self.request_id_evidence: list[Fact] = []
+        self.module_setup: list[Fact] = []  # APP001 candidates
+        self.requirements: list[Requirement] = []
+        self.server_confs: list[ServerConf] = []
+        self.server_header_suppression: list[Fact | tuple[str, int]] = []
+        self.access_log_with_duration = False
+        self.files_seen = 0
+
+    def __repr__(self):
+        return f"Project({self.root!r}, {len(self.modules)} modules)"
 
     @property
     def anchor(self) -> tuple[str, int, int]:
