@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import json
 import os
 import re
 
@@ -955,6 +954,8 @@ def extract_requirements(project: Project, full: str, rel: str) -> None:
     base = os.path.basename(rel)
     lines = text.splitlines()
     if base == "Pipfile.lock":
+        import json  # only here: a text-format run then never imports json
+
         data = json.loads(text)
         for section in ("default", "develop"):
             for name, info in (data.get(section) or {}).items():

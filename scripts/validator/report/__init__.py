@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from . import github, json_format, sarif, text
+FORMATS = ("github", "json", "sarif", "text")
 
-FORMATTERS = {
-    "text": text.render,
-    "json": json_format.render,
-    "sarif": sarif.render,
-    "github": github.render,
-}
+
+def formatter(name: str):
+    """The ``render(findings, summary, rules)`` of a format. Only the chosen format's module is imported
+    (json and sarif need the json package; a run uses one format)."""
+    if name == "json":
+        from .json_format import render
+    elif name == "sarif":
+        from .sarif import render
+    elif name == "github":
+        from .github import render
+    elif name == "text":
+        from .text import render
+    else:
+        raise KeyError(name)
+    return render
 
 
 def summarize(findings, files_scanned: int = 0, notes=None) -> dict:

@@ -12,7 +12,7 @@ import sys
 
 from ..config import Config, UsageError, discover_config, load_config_file
 from ..findings import Finding, at_or_above
-from ..report import FORMATTERS, summarize
+from ..report import formatter, summarize
 from ..suppressions import codes_match
 
 
@@ -93,7 +93,7 @@ def run_app(args) -> int:
         summary["app"] = args.app
     for note in notes if args.format != "text" else []:
         print(f"validate.py: note: {note}", file=sys.stderr)
-    sys.stdout.write(FORMATTERS[args.format](shown, summary, rules))
+    sys.stdout.write(formatter(args.format)(shown, summary, rules))
     sys.stdout.flush()
     return 1 if at_or_above(findings, args.fail_on) else 0
 
