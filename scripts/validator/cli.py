@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -183,8 +184,16 @@ def scan(path: str, args, cli_select, cli_ignore):
     def enabled(code):
         return (not select or codes_match(code, select)) and not codes_match(code, ignore)
 
-    project = build_model(root, cfg, files, lazy=not args.full_parse)
-    findings = run_rules(project, enabled)
+    # The scan builds and keeps many AST nodes, so the cyclic garbage collector would rescan a growing
+    # heap again and again (5-10% of the time on a large tree) for no garbage: it is paused meanwhile.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        project = build_model(root, cfg, files, lazy=not args.full_parse)
+        findings = run_rules(project, enabled)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     lines_by_path = {m.rel: m.lines for m in project.modules}
 
     def read_line(rel, lineno):
