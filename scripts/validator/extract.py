@@ -8,7 +8,18 @@ import os
 import re
 
 from .astutil import UNKNOWN, call_name, dotted, evaluate, kwarg, last, str_const
-from .model import ConfigAssign, ConfigClass, Fact, HeaderOp, Module, Project, Requirement, Route, ServerConf
+from .model import (
+    SECURITY_HEADERS,
+    ConfigAssign,
+    ConfigClass,
+    Fact,
+    HeaderOp,
+    Module,
+    Project,
+    Requirement,
+    Route,
+    ServerConf,
+)
 
 HOOKS = {
     "after_request",
@@ -803,22 +814,7 @@ def extract_module(project: Project, src) -> None:
         _header_tables(project, module, src.body)
 
 
-KNOWN_HEADERS = {
-    "x-content-type-options",
-    "x-frame-options",
-    "strict-transport-security",
-    "content-security-policy",
-    "referrer-policy",
-    "x-xss-protection",
-    "permissions-policy",
-    "cross-origin-opener-policy",
-    "cross-origin-embedder-policy",
-    "cross-origin-resource-policy",
-    "x-permitted-cross-domain-policies",
-    "cache-control",
-    "access-control-allow-origin",
-    "access-control-allow-credentials",
-}
+KNOWN_HEADERS = SECURITY_HEADERS | {"cache-control", "access-control-allow-origin", "access-control-allow-credentials"}
 
 
 def _header_tables(project: Project, module: Module, body) -> None:

@@ -339,3 +339,23 @@ def build_model(root: str, config: Config, files: discovery.Discovered | None = 
             continue
     extract.finish(project)
     return project
+
+
+# Response headers that are security controls (lower case): what counts as a header mechanism
+# (rules/headers.py) and what marks a literal table of headers (extract.py) come from this one list.
+SECURITY_HEADERS = frozenset(
+    {
+        "x-content-type-options",
+        "x-frame-options",
+        "strict-transport-security",
+        "content-security-policy",
+        "referrer-policy",
+        "x-xss-protection",
+        "permissions-policy",
+        "feature-policy",
+        "cross-origin-opener-policy",
+        "cross-origin-embedder-policy",
+        "cross-origin-resource-policy",
+        "x-permitted-cross-domain-policies",
+    }
+)

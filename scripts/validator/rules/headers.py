@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..astutil import kwarg, str_const
+from ..model import SECURITY_HEADERS
 from . import hit, rule
 from .dependencies import upper_bound
 
@@ -57,19 +58,10 @@ def set_headers(project) -> set[str]:
 
 
 def has_mechanism(project) -> bool:
-    security = {n.lower() for _, g in RECOMMENDED for n in g} | {
-        "x-xss-protection",
-        "permissions-policy",
-        "cross-origin-opener-policy",
-        "cross-origin-embedder-policy",
-        "cross-origin-resource-policy",
-        "x-permitted-cross-domain-policies",
-        "feature-policy",
-    }
     return (
         bool(project.header_libs)
-        or any(h.name.lower() in security for h in project.header_ops)
-        or any(set(c.headers) & security for c in project.server_confs)
+        or any(h.name.lower() in SECURITY_HEADERS for h in project.header_ops)
+        or any(SECURITY_HEADERS.intersection(c.headers) for c in project.server_confs)
     )
 
 
