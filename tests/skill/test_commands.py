@@ -119,31 +119,27 @@ def test_copy_loop_copies_only_missing_modules(tmp_path):
     assert copied == expected
 
 
-def test_test_template_passes_against_the_reference(tmp_path):
-    """What docs/skill/testing.md tells the agent to copy passes unchanged on the reference app."""
+def run_test_template(app_dir: Path, tmp_path: Path):
+    """Copy ``app_dir`` and docs/skill/templates/test_middleware.py into a fresh project, run pytest."""
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
-    shutil.copytree(REPO_ROOT / "reference" / "app", project / "app",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(app_dir, project / "app", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO_ROOT / "docs/skill/templates/test_middleware.py", project / "tests")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "FLASK_"))}
     env["PYTHONPATH"] = str(project)
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", project,
-                  "tests"], cwd=project, env=env, timeout=300)
+    return run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", project,
+                "tests"], cwd=project, env=env, timeout=300)
+
+
+def test_test_template_passes_against_the_reference(tmp_path):
+    """What docs/skill/testing.md tells the agent to copy passes unchanged on the reference app."""
+    result = run_test_template(REPO_ROOT / "reference" / "app", tmp_path)
     assert result.returncode == 0, result.describe()
     assert re.search(r"\b7 passed\b", result.stdout), result.describe()
 
 
 def test_template_tests_fail_on_the_seed(tmp_path):
     """...and the same tests catch the seed's faults, so they are worth copying."""
-    project = tmp_path / "project"
-    (project / "tests").mkdir(parents=True)
-    shutil.copytree(REPO_ROOT / "examples/seed_app/app", project / "app",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO_ROOT / "docs/skill/templates/test_middleware.py", project / "tests")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "FLASK_"))}
-    env["PYTHONPATH"] = str(project)
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", project,
-                  "tests"], cwd=project, env=env, timeout=300)
+    result = run_test_template(REPO_ROOT / "examples/seed_app/app", tmp_path)
     assert result.returncode == 1, result.describe()
-    assert Path(project / "tests" / "test_middleware.py").exists()
+    assert re.search(r"\b\d+ failed\b", result.stdout), result.describe()

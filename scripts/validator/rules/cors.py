@@ -170,6 +170,11 @@ def _cors_facts(project):
     return [f for f in project.cors_calls if not f.in_dev_branch]
 
 
+def _origins(project, opts, lookup):
+    """The origins a CORS configuration allows: its `origins` option, else CORS_ORIGINS config."""
+    return option(project, opts, "origins", "CORS_ORIGINS", lookup)
+
+
 def _cors_configurations(project):
     """(call, config label, resource pattern, options, lookup) for every CORS call as each
     production config view sees it: the loop the origin and pattern rules share."""
@@ -219,7 +224,7 @@ def _acao_problem(h) -> str | None:
 )
 def wildcard_origin(project):
     for fact, label, _pattern, opts, lookup in _cors_configurations(project):
-        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        origins = _origins(project, opts, lookup)
         bad = [s for s in origin_strings(origins) if is_catch_all_origin(s)]
         if bad:
             how = "no origins (flask-cors defaults to '*')" if origins is MISSING else f"origins {bad[0]!r}"
@@ -246,7 +251,7 @@ def credentials_with_wildcard(project):
         creds = option(project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False)
         if not truthy(creds):
             continue
-        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        origins = _origins(project, opts, lookup)
         if any(is_catch_all_origin(s) for s in origin_strings(origins)):
             yield hit(
                 fact,
@@ -327,7 +332,7 @@ def unanchored(project):
                 f"resource pattern {pattern!r} is a regex matched as a prefix: it also "
                 f"covers {escape!r}, outside the API",
             )
-        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        origins = _origins(project, opts, lookup)
         for s in origin_strings(origins):
             if probably_regex(s) and not is_catch_all_origin(s) and not end_anchored(s):
                 yield hit(
@@ -346,7 +351,7 @@ def unanchored(project):
 )
 def insecure_origin(project):
     for fact, label, _pattern, opts, lookup in _cors_configurations(project):
-        origins = option(project, opts, "origins", "CORS_ORIGINS", lookup)
+        origins = _origins(project, opts, lookup)
         for s in origin_strings(origins):
             low = s.lower()
             if low.startswith("http://") or re.search(r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low):
