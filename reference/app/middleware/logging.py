@@ -59,9 +59,6 @@ class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at emit time, as ``logging.lastResort`` does, so stream
     redirection by gunicorn or a test runner after start-up still receives every line."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self):
         return sys.stderr
