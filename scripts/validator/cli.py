@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
@@ -42,7 +41,7 @@ config file: .flask-middleware.yml (or .yaml) at the scanned root, or --config F
   exclude: ["examples/**"]
 
 suppress one line: `# fmw: ignore[CORS004]`, `# fmw: ignore` (all), or `# noqa: CORS004`.
-excluded by default: tests/, test_*.py, *_test.py, conftest.py, migrations/, virtualenvs (.venv, venv,
+excluded by default: tests/, tests.py, test_*.py, *_test.py, conftest.py, migrations/, virtualenvs (.venv, venv,
 any dir with pyvenv.cfg), site-packages, node_modules, .git, build, dist, vendor, third_party, .tox, .nox;
 files over 2 MB (reported as PARSE001).
 
@@ -76,14 +75,63 @@ def _terminal_width() -> int:
     return columns or 80
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    # argparse creates a formatter for every add_argument() and, given no width, sizes it via shutil.
-    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
-        width = _terminal_width() - 2 if width is None else width
-        super().__init__(prog, indent_increment, max_help_position, width)
+class _Args:
+    """The parsed command line: what argparse's Namespace would hold, for the fast path below."""
+
+    def __init__(self):
+        self.paths, self.select, self.ignore = [], None, None
+        self.format, self.fail_on, self.config = "text", "warning", None
+        self.list_rules, self.explain, self.app, self.full_parse = False, None, None, False
 
 
-def build_parser() -> argparse.ArgumentParser:
+_VALUED = {"--format": ("format", FORMATS), "--fail-on": ("fail_on", SEVERITIES), "--config": ("config", None)}
+
+
+def fast_parse(argv: list[str]):
+    """Parse the everyday command line (paths, --format, --select, --ignore, --fail-on, --config) without
+    argparse, whose import with gettext and locale is ~10% of a small repository's scan. Anything else
+    (help, errors, abbreviations, ``--``, a value or path starting with ``-``) returns None and goes to
+    argparse, so the two never disagree on a command line this accepts: a test compares them."""
+    args = _Args()
+    it = iter(argv)
+    paths_done = False  # argparse takes PATH... as one run: a path after "a --format json" is an error
+    for arg in it:
+        if not arg.startswith("-"):
+            if paths_done:
+                return None
+            args.paths.append(arg)
+            continue
+        paths_done = bool(args.paths)
+        name, eq, value = arg.partition("=")
+        if name == "--full-parse" and not eq:
+            args.full_parse = True
+            continue
+        if name not in _VALUED and name not in ("--select", "--ignore"):
+            return None
+        if not eq:
+            value = next(it, None)
+            if value is None or value.startswith("-"):
+                return None
+        if name in ("--select", "--ignore"):
+            attr = name[2:]
+            setattr(args, attr, (getattr(args, attr) or []) + [value])
+            continue
+        attr, choices = _VALUED[name]
+        if choices is not None and value not in choices:
+            return None
+        setattr(args, attr, value)
+    return args
+
+
+def build_parser():
+    import argparse  # only for --help, errors and uncommon command lines: see fast_parse
+
+    class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+        # argparse creates a formatter for every add_argument() and, given no width, sizes it via shutil.
+        def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+            width = _terminal_width() - 2 if width is None else width
+            super().__init__(prog, indent_increment, max_help_position, width)
+
     rules = all_rules()
     table = "\n".join(f"  {r.code:<8} {r.severity:<7} {r.summary}" for r in rules.values())
     p = argparse.ArgumentParser(
@@ -217,8 +265,8 @@ def scan(path: str, args, cli_select, cli_ignore):
 
 def main(argv=None) -> int:
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = fast_parse(argv) or build_parser().parse_args(argv)
         if args.list_rules:
             return list_rules()
         if args.explain:

@@ -57,7 +57,11 @@ class Discovered:
 
 
 def is_test_file(name: str) -> bool:
-    return name == "conftest.py" or (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py")
+    return (
+        name in ("conftest.py", "tests.py")
+        or (name.startswith("test_") and name.endswith(".py"))
+        or name.endswith("_test.py")
+    )
 
 
 def _matches(rel: str, globs: list[str]) -> bool:

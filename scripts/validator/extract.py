@@ -8,6 +8,7 @@ import os
 import re
 
 from .astutil import UNKNOWN, call_name, dotted, evaluate, kwarg, last, str_const
+from .lazyre import lazy
 from .model import (
     SECURITY_HEADERS,
     ConfigAssign,
@@ -43,7 +44,7 @@ HEADER_METHODS = {
     "add_header",
     "__setitem__",
 }
-RID_HEADER = re.compile(r"(?i)^(?:http_)?(?:x[-_])?(?:request|correlation|req|trace|amzn[-_]trace)[-_]?id$")
+RID_HEADER = lazy(r"(?i)^(?:http_)?(?:x[-_])?(?:request|correlation|req|trace|amzn[-_]trace)[-_]?id$")
 
 
 def reads_request_headers(base: str) -> bool:
@@ -55,13 +56,13 @@ def reads_request_headers(base: str) -> bool:
     return not owner.startswith(("resp", "rv"))
 
 
-RATE_NAME = re.compile(r"(?i)rate_?limit|throttl")
-DEV_TEST = re.compile(r"(?i)\b(?:debug|testing|development|dev|local)\b|\.debug|\.testing|== *['\"]dev")
-CONFIG_FILE = re.compile(r"(?i)(^|/)[^/]*(config|settings)[^/]*\.(py|cfg)$")
-CONFIG_CLASS = re.compile(r"(?i)config|settings")
-UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
-RID_TEXT = re.compile(r"(?i)request[-_]?id|correlation[-_]?id|trace[-_]?id")
-ID_GEN = re.compile(r"uuid\d?\(|uuid\.uuid|token_hex|token_urlsafe|ulid|nanoid|shortuuid")
+RATE_NAME = lazy(r"(?i)rate_?limit|throttl")
+DEV_TEST = lazy(r"(?i)\b(?:debug|testing|development|dev|local)\b|\.debug|\.testing|== *['\"]dev")
+CONFIG_FILE = lazy(r"(?i)(^|/)[^/]*(config|settings)[^/]*\.(py|cfg)$")
+CONFIG_CLASS = lazy(r"(?i)config|settings")
+UPPER = lazy(r"^[A-Z][A-Z0-9_]*$")
+RID_TEXT = lazy(r"(?i)request[-_]?id|correlation[-_]?id|trace[-_]?id")
+ID_GEN = lazy(r"uuid\d?\(|uuid\.uuid|token_hex|token_urlsafe|ulid|nanoid|shortuuid")
 RID_PACKAGES = (
     "flask_request_id",
     "flask_log_request_id",
@@ -933,9 +934,9 @@ def finish(project: Project) -> None:
 
 
 # ---- non-Python files ----------------------------------------------------------------------------
-_REQ_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?|===)[^;#]*)?")
-_QUOTED_REQ = re.compile(r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?)[^"';]*)["';]""")
-_POETRY_DEP = re.compile(
+_REQ_LINE = lazy(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?|===)[^;#]*)?")
+_QUOTED_REQ = lazy(r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*((?:[<>=!~]=?)[^"';]*)["';]""")
+_POETRY_DEP = lazy(
     r"""^\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*=\s*(?:["']([^"']*)["']|\{[^}]*?version\s*=\s*["']([^"']*)["'])"""
 )
 
@@ -1007,8 +1008,8 @@ def extract_requirements(project: Project, full: str, rel: str) -> None:
             project.requirements.append(Requirement(_norm(m.group(1)), (m.group(2) or "").strip(), rel, i + 1))
 
 
-_NGINX_HEADER = re.compile(r"""^\s*(?:add_header|more_set_headers)\s+["']?([A-Za-z0-9-]+)["']?:?\s*["']?([^;"']*)""")
-_APACHE_HEADER = re.compile(
+_NGINX_HEADER = lazy(r"""^\s*(?:add_header|more_set_headers)\s+["']?([A-Za-z0-9-]+)["']?:?\s*["']?([^;"']*)""")
+_APACHE_HEADER = lazy(
     r"""^\s*Header\s+(?:always\s+)?(?:set|append|add|merge|setifempty)\s+([A-Za-z0-9-]+)\s+["']?([^"'\n]*)""",
     re.I,
 )

@@ -12,6 +12,7 @@ import re
 
 from . import discovery, parsing
 from .config import Config
+from .lazyre import lazy
 
 # Plain classes rather than dataclasses: importing `dataclasses` (and `inspect` with it) and generating
 # the methods cost ~25 ms of start-up on every run. Same names, fields and constructor signatures;
@@ -286,7 +287,7 @@ class Project:
         return (self.modules[0].rel if self.modules else "."), 1, 1
 
 
-_FLASK_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+flask", re.M)
+_FLASK_IMPORT = lazy(rb"^[ \t]*(?:from|import)[ \t]+flask", re.M)
 
 
 def _read(path: str) -> bytes:

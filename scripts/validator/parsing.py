@@ -12,18 +12,20 @@ from __future__ import annotations
 import ast
 import re
 
+from .lazyre import lazy
+
 # Anything an extractor looks at is in TRIGGER_WORDS below. Keep it a superset: a block that does not
 # match is never parsed.
 # A route block matters to the rules only when it may be an authentication route (RATE001/RATE002);
 # every route's path is also collected by ROUTE_PATH without parsing (CORS003).
-ROUTE = re.compile(r"^[ \t]*@[\w.]+\.(?:route|get|post|put|patch|delete)\(", re.M)
-_HEAD_END = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+", re.M)
-AUTH_HINT = re.compile(
+ROUTE = lazy(r"^[ \t]*@[\w.]+\.(?:route|get|post|put|patch|delete)\(", re.M)
+_HEAD_END = lazy(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+", re.M)
+AUTH_HINT = lazy(
     r"(?i)log_?in|sign_?(?:in|up)|regist|passw|passwd|pwd|forgot|reset|token|otp|2fa|mfa|totp|two_?factor|"
     r"session|refresh|auth|verif|account|credential|logon|jwt|passcode|api_?key"
 )
-ROUTE_PATH = re.compile(r"""\.(?:route|get|post|put|patch|delete)\(\s*[rRuU]?["'](/[^"'\n]*)["']""")
-_OWNER = re.compile(r"(\w+)$")
+ROUTE_PATH = lazy(r"""\.(?:route|get|post|put|patch|delete)\(\s*[rRuU]?["'](/[^"'\n]*)["']""")
+_OWNER = lazy(r"(\w+)$")
 
 
 def route_paths(text: str) -> list[tuple[str, str]]:
@@ -35,11 +37,11 @@ def route_paths(text: str) -> list[tuple[str, str]]:
     return out
 
 
-LOG_CALL = re.compile(r"\b\w*(?:log|LOG|Log)\w*\.(?:debug|info|warning|warn|error|exception|critical|fatal|log|msg)\(")
-_START = re.compile(r"[A-Za-z_@]")
-_CONT = re.compile(r"(?:else|elif|except|finally)\b|[)\]}]")
-_CONST = re.compile(r"[A-Z_][A-Z0-9_]*\s*(?::[^=]*)?=")
-_IMPORT = re.compile(r"(?:from|import)\s")
+LOG_CALL = lazy(r"\b\w*(?:log|LOG|Log)\w*\.(?:debug|info|warning|warn|error|exception|critical|fatal|log|msg)\(")
+_START = lazy(r"[A-Za-z_@]")
+_CONT = lazy(r"(?:else|elif|except|finally)\b|[)\]}]")
+_CONST = lazy(r"[A-Z_][A-Z0-9_]*\s*(?::[^=]*)?=")
+_IMPORT = lazy(r"(?:from|import)\s")
 
 
 class ParseFailure(Exception):
@@ -79,13 +81,24 @@ def _first_two_lines(raw: bytes) -> bytes:
     return raw if end == -1 else raw[:end]
 
 
+def _utf8_or_no_cookie(head: bytes) -> bool:
+    """True when the first two lines declare no encoding or only UTF-8 (``# -*- coding: utf-8 -*-`` heads
+    many real files). tokenize would then decode as UTF-8 too, whether or not it honours the cookie."""
+    if b"coding" not in head:
+        return True
+    names = re.findall(rb"(?m)^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", head)  # tokenize's cookie_re
+    return all(
+        n[:12].lower().replace(b"_", b"-") in (b"utf-8", b"utf8") or n.lower().startswith(b"utf-8-") for n in names
+    )
+
+
 def decode(raw: bytes) -> str:
     if b"\x00" in raw:
         raise ParseFailure("contains NUL bytes (binary file?)")
     # Common case: no BOM, no coding cookie (PEP 263: first two lines) and valid UTF-8, which is what
     # tokenize.detect_encoding would conclude too. Anything else goes through tokenize (imported only
     # then, ~1.5 ms) so that errors read exactly as before.
-    if not raw.startswith(b"\xef\xbb\xbf") and b"coding" not in _first_two_lines(raw):
+    if not raw.startswith(b"\xef\xbb\xbf") and _utf8_or_no_cookie(_first_two_lines(raw)):
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -189,7 +202,7 @@ TRIGGER_WORDS = (
     "from_prefixed_env",
     "from_envvar",
 )
-_CONFIG_USE = re.compile(
+_CONFIG_USE = lazy(
     r"config\[[^\]\n]*\]\s*=(?!=)|config\.(?:update|from_\w+|setdefault)\(|^[ \t]*class\s[^\n]*(?:config|settings)",
     re.M,
 )

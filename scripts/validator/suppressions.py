@@ -13,9 +13,10 @@ import fnmatch
 import re
 
 from .findings import Finding
+from .lazyre import lazy
 
-_FMW = re.compile(r"#\s*fmw:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?", re.I)
-_NOQA = re.compile(r"#\s*noqa:\s*([A-Z0-9_,\s]+)", re.I)
+_FMW = lazy(r"#\s*fmw:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?", re.I)
+_NOQA = lazy(r"#\s*noqa:\s*([A-Z0-9_,\s]+)", re.I)
 
 
 def codes_match(code: str, selectors) -> bool:
@@ -23,6 +24,8 @@ def codes_match(code: str, selectors) -> bool:
 
 
 def line_suppresses(line: str, code: str) -> bool:
+    if "#" not in line:  # most flagged lines carry no comment: spare compiling the two patterns
+        return False
     m = _FMW.search(line)
     if m:
         if m.group(1) is None:

@@ -4,6 +4,8 @@ import json
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .util import REPO, cli, main, rules_of, scan, write_tree
 
@@ -189,6 +191,7 @@ def test_default_exclusions(tmp_path, capsys):
             "test_app.py": BAD_APP.replace("{comment}", ""),
             "app_test.py": BAD_APP.replace("{comment}", ""),
             "conftest.py": BAD_APP.replace("{comment}", ""),
+            "tests.py": BAD_APP.replace("{comment}", ""),
             "myenv/pyvenv.cfg": "home = /usr\n",
             "myenv/app.py": BAD_APP.replace("{comment}", ""),
         }
@@ -304,3 +307,67 @@ def test_works_from_a_copied_skill_directory(tmp_path):
         text=True,
     )
     assert proc.returncode == 0 and "gunicorn" in proc.stdout
+
+
+ARGV_TOKENS = [
+    "app",
+    "src/",
+    "-",
+    "",
+    "--format",
+    "--format=json",
+    "json",
+    "sarif",
+    "xml",
+    "--select",
+    "--select=CORS",
+    "CORS,RATE001",
+    "--ignore",
+    "LOG",
+    "--fail-on",
+    "--fail-on=info",
+    "error",
+    "--config",
+    "cfg.yml",
+    "--full-parse",
+    "--form",
+    "--",
+    "-x",
+    "--list-rules",
+    "--explain",
+    "--version",
+    "--help",
+    "--app",
+    "--select=",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(argv=st.lists(st.sampled_from(ARGV_TOKENS), max_size=7))
+def test_fast_parse_agrees_with_argparse(argv):
+    """The argparse-free fast path must read every command line it accepts exactly as argparse does."""
+    from validator.cli import build_parser, fast_parse
+
+    fast = fast_parse(argv)
+    if fast is None:
+        return
+    try:
+        slow = build_parser().parse_args(argv)
+    except SystemExit:
+        pytest.fail(f"fast path accepted {argv!r}, which argparse rejects")
+    assert vars(fast) == vars(slow), argv
+
+
+def test_fast_parse_covers_the_everyday_command_lines():
+    from validator.cli import fast_parse
+
+    for argv in (
+        [],
+        ["."],
+        ["--format", "github", "."],
+        ["--format=sarif", "--fail-on", "error", "a", "b"],
+        ["--select", "CORS,RATE", "--ignore=LOG001", "--config", "x.yml", "src"],
+    ):
+        assert fast_parse(argv) is not None, argv
+    for argv in (["--help"], ["--version"], ["--form", "json"], ["--format", "xml"], ["--", "-dir"], ["--app", "x"]):
+        assert fast_parse(argv) is None, argv

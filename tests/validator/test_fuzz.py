@@ -102,3 +102,43 @@ def test_random_bytes_never_crash(tmp_path_factory, capsys, data):
 @given(mutated())
 def test_mutated_flask_code_never_crashes(tmp_path_factory, capsys, text):
     _scan(tmp_path_factory, capsys, text.encode("utf-8", "surrogatepass"))
+
+
+HEAD_LINES = [
+    b"#!/usr/bin/env python",
+    b"# -*- coding: utf-8 -*-",
+    b"# coding=latin-1",
+    b"# vim: fileencoding=utf8 :",
+    b"# coding: UTF_8",
+    b"# coding: utf-8-sig",
+    b"# coding: nonsense",
+    b"# about encoding",
+    b"x = 1",
+    b"",
+    b"\xef\xbb\xbf# hi",
+]
+BODIES = [b"x = 1\n", "s = 'é'\n".encode(), "s = 'é'\n".encode("latin-1"), b""]
+
+
+@settings(max_examples=300, deadline=None)
+@given(head=st.lists(st.sampled_from(HEAD_LINES), max_size=3), body=st.sampled_from(BODIES))
+def test_decode_agrees_with_tokenize(head, body):
+    """decode() skips tokenize for UTF-8 cookies: it must still decode exactly as tokenize says, or refuse."""
+    import io
+    import tokenize
+
+    from validator.parsing import ParseFailure, decode
+
+    raw = b"\n".join([*head, body])
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        expected = raw.decode(encoding).lstrip("\ufeff")
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        expected = None
+    if b"\x00" in raw:
+        expected = None
+    try:
+        got = decode(raw)
+    except ParseFailure:
+        got = None
+    assert got == expected, raw

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-import re
 
 from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, evaluate, kwarg
+from ..lazyre import lazy
 
-PROD_NAME = re.compile(r"(?i)prod")
-DEV_NAME = re.compile(r"(?i)dev|test|local|debug|ci\b|staging")
+PROD_NAME = lazy(r"(?i)prod")
+DEV_NAME = lazy(r"(?i)dev|test|local|debug|ci\b|staging")
 
 
 def is_prod_class(project, name: str) -> bool:

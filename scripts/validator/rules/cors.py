@@ -13,12 +13,13 @@ import ast
 import re
 
 from ..astutil import UNKNOWN, dotted, iter_strings
+from ..lazyre import lazy
 from . import hit, rule
 from ._common import any_config, call_kwargs, production_views, resolve_config_value, truthy, value_of
 
 REGEX_HINT = frozenset("*\\]?$^[]()")
 PROBE_ORIGINS = ("https://evil-attacker.invalid",)
-API_PATH = re.compile(r"^/(?:api|v\d+|graphql|rest|rpc)(?:/|$|\b)", re.I)
+API_PATH = lazy(r"^/(?:api|v\d+|graphql|rest|rpc)(?:/|$|\b)", re.I)
 MISSING = object()
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-import re
 
 from ..astutil import dotted, last, str_const, words
+from ..lazyre import lazy
 from . import hit, rule
 
 SENSITIVE = {
@@ -162,11 +162,11 @@ SENSITIVE_HEADERS = {
     "x-auth-token",
     "set-cookie",
 }
-SAFE_CALLS = re.compile(
+SAFE_CALLS = lazy(
     r"(?i)^(len|bool|type|id|hash|isinstance|mask\w*|redact\w*|\w*_redact\w*|\w*mask\w*|"
     r"sanitiz\w*|hide\w*|obfuscat\w*|sha\d*|md5|hexdigest|censor\w*|scrub\w*)$"
 )
-VALIDATES = re.compile(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
+VALIDATES = lazy(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
 TRANSPARENT = {
     "str",
     "repr",
@@ -430,10 +430,10 @@ def no_request_id(project):
     yield hit(project.anchor, "no request ID: log lines of one request cannot be correlated")
 
 
-_METHOD = re.compile(r"\bmethod\b|REQUEST_METHOD")
-_PATH = re.compile(r"\bpath\b|full_path|\burl\b|PATH_INFO|RAW_URI|\buri\b|\bendpoint\b")
-_STATUS = re.compile(r"status")
-_DURATION = re.compile(r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b")
+_METHOD = lazy(r"\bmethod\b|REQUEST_METHOD")
+_PATH = lazy(r"\bpath\b|full_path|\burl\b|PATH_INFO|RAW_URI|\buri\b|\bendpoint\b")
+_STATUS = lazy(r"status")
+_DURATION = lazy(r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b")
 
 
 @rule(
