@@ -234,9 +234,8 @@ class Extractor:
                 self.walk(case.body, func, cls, dev, loops)
             return
         if isinstance(s, ast.ImportFrom) and func is not None:
-            base = ("." * s.level) + (s.module or "")
             for a in s.names:
-                self.m.imports.setdefault(a.asname or a.name, f"{base}.{a.name}" if base else a.name)
+                self.m.imports.setdefault(a.asname or a.name, imported_name(s, a))
         if isinstance(s, (ast.Assign, ast.AnnAssign)):
             self.assign(s, func, cls, dev, loops)
         if isinstance(s, ast.Delete):
@@ -602,12 +601,15 @@ class Extractor:
                     )
         elif tail == "register_blueprint" and call.args:
             prefix = str_const(kwarg(call, "url_prefix"))
-            if prefix is not None and dotted(call.args[0]):
-                self.p.blueprint_prefixes[last(dotted(call.args[0]))] = prefix
+            bp = dotted(call.args[0])
+            if prefix is not None and bp:
+                self.p.blueprint_prefixes[last(bp)] = prefix
+                self.p._blueprint_registrations.append((self.m, bp, prefix))  # type: ignore[attr-defined]
         elif tail == "Blueprint" and target:
             prefix = str_const(kwarg(call, "url_prefix"))
             if prefix is not None:
                 self.p.blueprint_prefixes.setdefault(last(target), prefix)
+            self.p.blueprint_url_prefixes.setdefault((self.m.rel, last(target)), prefix or "")
         elif tail in HOOKS and call.args and isinstance(call.func, ast.Attribute):
             owner = dotted(call.func.value)
             fn = dotted(call.args[0])
@@ -755,6 +757,12 @@ def _targets_match(targets: set[str], module: Module, name: str | None) -> bool:
 
 
 # ---- module entry points -------------------------------------------------------------------------
+def imported_name(node: ast.ImportFrom, alias: ast.alias) -> str:
+    """What ``from <node> import <alias>`` binds: "flask_cors.CORS", ".auth.bp", ".auth" (from . import auth)."""
+    module = node.module + "." if node.module else ""
+    return "." * (node.level or 0) + module + alias.name
+
+
 def _init_private(project: Project):
     if not hasattr(project, "_classes"):
         project._classes = {}  # type: ignore[attr-defined]
@@ -765,6 +773,7 @@ def _init_private(project: Project):
         project._constants = {}  # type: ignore[attr-defined]
         project._texts = []  # type: ignore[attr-defined]
         project._funcs = {}  # type: ignore[attr-defined]
+        project._blueprint_registrations = []  # type: ignore[attr-defined]
 
 
 def extract_module(project: Project, src) -> None:
@@ -777,9 +786,8 @@ def extract_module(project: Project, src) -> None:
                 for a in node.names:
                     imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
             elif isinstance(node, ast.ImportFrom):
-                base = ("." * node.level) + (node.module or "")
                 for a in node.names:
-                    imports[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+                    imports[a.asname or a.name] = imported_name(node, a)
         if isinstance(stmt, ast.Assign):
             for t in stmt.targets:
                 if isinstance(t, ast.Name):
@@ -849,6 +857,10 @@ def _header_tables(project: Project, module: Module, body) -> None:
 def finish(project: Project) -> None:
     """Cross-module resolution once every file has been read."""
     _init_private(project)
+    for module, name, prefix in project._blueprint_registrations:  # type: ignore[attr-defined]
+        key = project.blueprint_key(module, name)
+        if key is not None:
+            project.blueprint_url_prefixes[key] = prefix  # register_blueprint(url_prefix=) wins over Blueprint's
     consts = project._constants  # type: ignore[attr-defined]
 
     def lookup(module: Module, node):

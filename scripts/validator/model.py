@@ -19,6 +19,10 @@ from .lazyre import lazy
 # instances compare by identity (nothing compares them by value) and the records use __slots__.
 
 
+def last_name(dotted_name: str | None) -> str:
+    return (dotted_name or "").rsplit(".", 1)[-1]
+
+
 class Module:
     __slots__ = ("constants", "imports", "is_config_file", "is_flask", "lines", "rel")
 
@@ -236,7 +240,10 @@ class Project:
         self.routes: list[Route] = []
         self.route_paths: list[str] = []  # every route rule seen (incl. lazily)
         self.text_routes: list = []  # (module, owner, path) found by regex, unparsed too
-        self.blueprint_prefixes: dict[str, str] = {}
+        self.blueprint_prefixes: dict[str, str] = {}  # blueprint variable name -> url_prefix (any module)
+        # (module path, variable) -> url_prefix ("" if none) of every Blueprint(...), after register_blueprint
+        self.blueprint_url_prefixes: dict[tuple[str, str], str] = {}
+        self._modules_by_rel: dict[str, Module] | None = None
         self.render_template_used = False
         self.hooks: list[Fact] = []  # after_request etc. (func in .node)
         self.header_ops: list[HeaderOp] = []
@@ -256,6 +263,62 @@ class Project:
 
     def __repr__(self):
         return f"Project({self.root!r}, {len(self.modules)} modules)"
+
+    def module_named(self, importer: Module, dotted_module: str) -> Module | None:
+        """The scanned module that ``importer`` means by ``dotted_module`` (".auth", "app.api")."""
+        name = dotted_module.lstrip(".")
+        level = len(dotted_module) - len(name)
+        if level:
+            package = os.path.dirname(importer.rel)
+            for _ in range(level - 1):
+                package = os.path.dirname(package)
+            path = "/".join(p for p in (package, name.replace(".", "/")) if p)
+            wanted = (path + ".py", path + "/__init__.py")
+        else:  # absolute: match at any depth (src/ layouts, examples/...)
+            path = name.replace(".", "/")
+            wanted = (path + ".py", path + "/__init__.py")
+        if self._modules_by_rel is None:
+            self._modules_by_rel = {m.rel: m for m in self.modules}
+        for rel in wanted:
+            if rel in self._modules_by_rel:
+                return self._modules_by_rel[rel]
+        if not level:
+            matches = [m for m in self.modules if m.rel.endswith(tuple("/" + w for w in wanted))]
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+    def blueprint_key(self, module: Module, name: str | None) -> tuple[str, str] | None:
+        """(module path, variable) where the blueprint ``name`` used in ``module`` was defined."""
+        if not name:
+            return None
+        head, _, rest = name.partition(".")
+        origin = module.imports.get(head)
+        if origin is None:
+            return None if rest else (module.rel, name)
+        full = origin + ("." + rest if rest else "")
+        mod, _, attr = full.rpartition(".")
+        home = self.module_named(module, mod) if mod.strip(".") else None
+        return (home.rel, attr) if home is not None else None
+
+    def url_prefix(self, module: Module, owner: str | None) -> str:
+        key = self.blueprint_key(module, owner)
+        if key in self.blueprint_url_prefixes:
+            return self.blueprint_url_prefixes[key]
+        # defined outside what was scanned, or imported in a way not followed: go by the variable name
+        # when every blueprint of that name has the same prefix
+        named = {v for (_rel, var), v in self.blueprint_url_prefixes.items() if var == last_name(owner)}
+        return named.pop() if len(named) == 1 else ""
+
+    def full_path(self, module: Module, owner: str | None, rule: str | None) -> str | None:
+        """The URL a route serves: its blueprint's url_prefix joined to the rule, as Flask's
+        BlueprintSetupState does (register_blueprint's url_prefix overrides Blueprint's)."""
+        if rule is None:
+            return None
+        prefix = self.url_prefix(module, owner)
+        if not prefix:
+            return rule
+        return "/".join((prefix.rstrip("/"), rule.lstrip("/"))) if rule else prefix
 
     @property
     def anchor(self) -> tuple[str, int, int]:

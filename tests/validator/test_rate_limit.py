@@ -333,3 +333,71 @@ def test_rate003_env_driven_config_is_trusted(tmp_path, capsys):
 def test_rate004_default_limits(tmp_path, capsys, ext, config, expected):
     found = scan(tmp_path, app_with(AUTH_UNLIMITED, ext=ext, config=config), capsys, "--select", "RATE004")
     assert rules_of(found) == expected
+
+
+BLUEPRINT_APP = {
+    "app/__init__.py": """
+        from flask import Flask
+        def create_app():
+            app = Flask(__name__)
+            from app.api import bp as api_bp
+            app.register_blueprint(api_bp, url_prefix="/api/v1")
+            from . import account
+            app.register_blueprint(account.bp)
+            return app
+    """,
+    "app/api/__init__.py": "from flask import Blueprint\nbp = Blueprint('api', __name__)\nfrom app.api import tokens\n",
+    "app/api/tokens.py": """
+        from app.api import bp
+        @bp.route("/tokens", methods=["POST"])
+        def get_token():
+            return "t"
+    """,
+    "app/account.py": """
+        from flask import Blueprint
+        bp = Blueprint("account", __name__, url_prefix="/account")
+        @bp.post("/login")
+        def login():
+            return "x"
+        @bp.post("/change-email/<token>")
+        def change_email(token):
+            return "x"
+    """,
+}
+
+
+def test_rate_messages_name_the_url_with_the_blueprint_prefix(tmp_path, capsys):
+    """register_blueprint(alias, url_prefix=) and Blueprint(url_prefix=), each blueprint named `bp`."""
+    findings = scan(tmp_path, BLUEPRINT_APP, capsys, "--select", "RATE")
+    assert [f["rule"] for f in findings] == ["RATE001"]
+    assert "POST /account/login (login) and 1 more" in findings[0]["message"]
+
+
+def with_limiter(files):
+    files = dict(files, **{"app/extensions.py": EXT})
+    files["app/__init__.py"] = files["app/__init__.py"].replace(
+        "return app", "from .extensions import limiter\n            limiter.init_app(app)\n            return app"
+    )
+    return files
+
+
+def rate002_paths(tmp_path, files, capsys):
+    return {f["message"].split(" ")[3] for f in scan(tmp_path, files, capsys, "--select", "RATE002")}
+
+
+def test_url_variables_do_not_make_a_route_an_auth_route(tmp_path, capsys):
+    # not /account/change-email/<token>: a URL variable names what the page acts on
+    assert rate002_paths(tmp_path, with_limiter(BLUEPRINT_APP), capsys) == {"/api/v1/tokens", "/account/login"}
+
+
+def test_auth_route_patterns_match_the_full_url(tmp_path, capsys):
+    files = with_limiter(BLUEPRINT_APP)
+    files["app/api/keys.py"] = """
+        from app.api import bp
+        @bp.route("/keys", methods=["POST"])
+        def create_key():
+            return "k"
+    """
+    files["app/api/__init__.py"] += "from app.api import keys\n"
+    files[".flask-middleware.yml"] = 'auth-route-patterns: ["^/api/v1/keys$"]\n'
+    assert "/api/v1/keys" in rate002_paths(tmp_path, files, capsys)

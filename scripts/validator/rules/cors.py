@@ -276,10 +276,9 @@ def credentials_with_wildcard(project):
 )
 def cors_everywhere(project):
     non_api = []
-    candidates = [(r.owner, r.rule) for r in project.routes] + [(o, p) for _m, o, p in project.text_routes]
-    for owner, path in candidates:
-        prefix = project.blueprint_prefixes.get((owner or "").rsplit(".", 1)[-1], "")
-        full = (prefix.rstrip("/") + path) if path is not None else None
+    candidates = [(r.module, r.owner, r.rule) for r in project.routes] + list(project.text_routes)
+    for module, owner, path in candidates:
+        full = project.full_path(module, owner, path)
         if full is not None and not API_PATH.match(full or "/"):
             non_api.append(full or "/")
     if not non_api and not project.render_template_used:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ..astutil import UNKNOWN, ConfigRef, EnvRef, kwarg
+from ..lazyre import lazy
 from . import hit, rule
 from ._common import any_config, production_views, value_of
 
@@ -47,6 +48,7 @@ AUTH_PAIRS = {
 NOT_AUTH = {"logout", "signout", "csrf"}
 NOT_AUTH_PAIRS = {("log", "out"), ("sign", "out")}
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
+_URL_VARIABLE = lazy(r"<[^>]*>")
 
 
 def _words(text: str) -> list[str]:
@@ -54,11 +56,13 @@ def _words(text: str) -> list[str]:
 
 
 def auth_kind(project, route) -> bool:
-    texts = [route.rule or "", route.name or ""]
+    # config patterns may name the URL (with the blueprint's prefix), the rule as written or the view
+    texts = (project.full_path(route.module, route.owner, route.rule) or "", route.rule or "", route.name or "")
     for pattern in project.config.auth_route_patterns:
         if any(pattern.search(t) for t in texts):
             return True
-    words = _words(" ".join(texts))
+    # URL variables name what a page acts on, not what it does: /change-email/<token> confirms an email.
+    words = _words(_URL_VARIABLE.sub("", route.rule or "") + " " + (route.name or ""))
     pairs = set(zip(words, words[1:]))
     if NOT_AUTH & set(words) or NOT_AUTH_PAIRS & pairs:
         return False
@@ -84,9 +88,9 @@ def has_rate_limiting(project) -> bool:
     return bool(project.rate_limit_evidence or project.limiter_calls)
 
 
-def _describe(r) -> str:
+def _describe(project, r) -> str:
     methods = "/".join(sorted(r.methods & WRITE_METHODS)) if r.methods else "POST"
-    return f"{methods} {r.rule or '?'} ({r.name})"
+    return f"{methods} {project.full_path(r.module, r.owner, r.rule) or '?'} ({r.name})"
 
 
 @rule(
@@ -102,7 +106,8 @@ def no_rate_limiting(project):
     routes = auth_routes(project)
     if routes:
         others = f" and {len(routes) - 1} more" if len(routes) > 1 else ""
-        yield hit(routes[0], f"no rate limiting anywhere, yet {_describe(routes[0])}{others} accept credentials")
+        first = _describe(project, routes[0])
+        yield hit(routes[0], f"no rate limiting anywhere, yet {first}{others} accept credentials")
 
 
 @rule(
@@ -116,9 +121,9 @@ def auth_route_unlimited(project):
         return  # RATE001 covers it
     for r in auth_routes(project):
         if r.exempt:
-            yield hit(r, f"authentication route {_describe(r)} is exempt from rate limiting")
+            yield hit(r, f"authentication route {_describe(project, r)} is exempt from rate limiting")
         elif not r.limited:
-            yield hit(r, f"authentication route {_describe(r)} has no explicit rate limit of its own")
+            yield hit(r, f"authentication route {_describe(project, r)} has no explicit rate limit of its own")
 
 
 def _memory(value) -> bool:
