@@ -152,8 +152,14 @@ class Extractor:
             dev,
         )
 
-    def is_rate_decorator(self, dec: ast.expr) -> str | None:
-        """'limit' | 'exempt' | None."""
+    def is_library(self, resolved: str, name: str, module: str) -> bool:
+        """``name`` is the library's class: imported from it, or not imported at all (star import, snippet).
+        LibreTranslate's ``from .no_limiter import Limiter`` is a no-op stub, not Flask-Limiter."""
+        return resolved.startswith(module) or (resolved == name and name.split(".")[0] not in self.m.imports)
+
+    def is_rate_decorator(self, dec: ast.expr, plain_call: bool = False) -> str | None:
+        """'limit' | 'exempt' | None. A plain call (not applied as a decorator) counts only when it is a
+        limiter's: ``self._check_cpu_and_dirty_rate_limit()`` or ``RateLimitErrorRetryHandler()`` limit nothing."""
         node = dec.func if isinstance(dec, ast.Call) else dec
         name = dotted(node) or ""
         resolved = self.resolve(name)
@@ -164,7 +170,7 @@ class Extractor:
             return "exempt"
         if tail in ("limit", "shared_limit") and (limiter_recv or resolved.startswith("flask_limiter")):
             return "limit"
-        if name in self.custom_rate or tail in self.custom_rate or RATE_NAME.search(tail or ""):
+        if name in self.custom_rate or tail in self.custom_rate or (not plain_call and RATE_NAME.search(tail or "")):
             return "limit"
         return None
 
@@ -184,7 +190,7 @@ class Extractor:
             self.function_def(s, func, cls, dev)
             return
         if isinstance(s, ast.If):
-            test_src = ast.dump(s.test) if False else self._text(s.test)
+            test_src = self._text(s.test)
             is_dev = bool(DEV_TEST.search(test_src))
             self.scan_expr(s.test, func, cls, dev, loops, s)
             self.walk(s.body, func, cls, dev or is_dev, loops)
@@ -233,6 +239,8 @@ class Extractor:
             for case in s.cases:
                 self.walk(case.body, func, cls, dev, loops)
             return
+        if isinstance(s, ast.Return) and isinstance(s.value, ast.Tuple) and any(_is_429(e) for e in s.value.elts):
+            self.p.rate_limit_evidence.append(self.fact("429", s, func=func))  # return body, 429
         if isinstance(s, ast.ImportFrom) and func is not None:
             for a in s.names:
                 self.m.imports.setdefault(a.asname or a.name, imported_name(s, a))
@@ -531,7 +539,7 @@ class Extractor:
             if module_level and target:
                 m_apps.add(target)
             return
-        if tail == "CORS" and (resolved.startswith("flask_cors") or name == "CORS"):
+        if tail == "CORS" and self.is_library(resolved, name, "flask_cors"):
             app_arg = first or dotted(kwarg(call, "app"))
             self.p.cors_calls.append(
                 self.fact("CORS", call, func=func, module_level=module_level, target=target, owner=app_arg, dev=dev)
@@ -539,10 +547,10 @@ class Extractor:
             if module_level and app_arg in m_apps:
                 self.p.module_setup.append(self.fact("CORS", call, module_level=True, owner=app_arg))
             return
-        if tail == "cross_origin" and (resolved.startswith("flask_cors") or name == "cross_origin"):
+        if tail == "cross_origin" and self.is_library(resolved, name, "flask_cors"):
             self.p.cors_calls.append(self.fact("cross_origin", call, func=func, dev=dev))
             return
-        if tail == "Limiter" and (resolved.startswith("flask_limiter") or name == "Limiter"):
+        if tail == "Limiter" and self.is_library(resolved, name, "flask_limiter"):
             self.p.limiter_calls.append(
                 self.fact("Limiter", call, func=func, module_level=module_level, target=target, dev=dev)
             )
@@ -554,7 +562,7 @@ class Extractor:
                 self.p.module_setup.append(self.fact("Limiter", call, module_level=True, owner=app_arg))
             return
         if tail == "Talisman" and (
-            resolved.startswith("flask_talisman") or resolved.startswith("talisman") or name == "Talisman"
+            self.is_library(resolved, name, "flask_talisman") or resolved.startswith("talisman")
         ):
             self.p.header_libs.append(self.fact("talisman", call, func=func, target=target, owner=first))
             if module_level and first in m_apps:
@@ -572,13 +580,17 @@ class Extractor:
                 for a in call.args:
                     if dotted(a):
                         self.p.limited_targets.add(self.target_id(a))
-        kind = self.is_rate_decorator(call)
+        kind = self.is_rate_decorator(call, plain_call=True)
         if kind == "exempt" and call.args:
             for a in call.args:
                 if dotted(a):
                     self.p.exempt_targets.add(self.target_id(a))
         elif kind == "limit":
             self.p.rate_limit_evidence.append(self.fact("limit", call))
+        if (tail == "abort" and call.args and _is_429(call.args[0])) or tail == "TooManyRequests" or (
+            tail in ("Response", "make_response") and any(_is_429(a) for a in [*call.args, kwarg(call, "status")])
+        ):
+            self.p.rate_limit_evidence.append(self.fact("429", call, func=func))  # a hand-made limiter
         if tail == "add_url_rule":
             self.url_rule(call, first)
         elif tail == "add_resource" and call.args:
@@ -757,6 +769,13 @@ def _targets_match(targets: set[str], module: Module, name: str | None) -> bool:
 
 
 # ---- module entry points -------------------------------------------------------------------------
+def _is_429(node) -> bool:
+    """429, or a (body, 429) tuple as make_response takes it."""
+    if isinstance(node, ast.Tuple):
+        return any(_is_429(e) for e in node.elts)
+    return isinstance(node, ast.Constant) and node.value == 429 and type(node.value) is int
+
+
 def imported_name(node: ast.ImportFrom, alias: ast.alias) -> str:
     """What ``from <node> import <alias>`` binds: "flask_cors.CORS", ".auth.bp", ".auth" (from . import auth)."""
     module = node.module + "." if node.module else ""

@@ -303,10 +303,10 @@ class Project:
 
     def url_prefix(self, module: Module, owner: str | None) -> str:
         key = self.blueprint_key(module, owner)
-        if key in self.blueprint_url_prefixes:
-            return self.blueprint_url_prefixes[key]
-        # defined outside what was scanned, or imported in a way not followed: go by the variable name
-        # when every blueprint of that name has the same prefix
+        if key is not None:
+            # unknown key: a blueprint made by a Blueprint subclass or a helper, prefix unknown
+            return self.blueprint_url_prefixes.get(key, "")
+        # imported in a way not followed: go by the variable name when every blueprint so named agrees
         named = {v for (_rel, var), v in self.blueprint_url_prefixes.items() if var == last_name(owner)}
         return named.pop() if len(named) == 1 else ""
 

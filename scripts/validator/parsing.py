@@ -201,6 +201,8 @@ TRIGGER_WORDS = (
     "exempt",
     "from_prefixed_env",
     "from_envvar",
+    "429",  # a hand-made rate limiter answers Too Many Requests
+    "toomanyrequests",
 )
 _CONFIG_USE = lazy(
     r"config\[[^\]\n]*\]\s*=(?!=)|config\.(?:update|from_\w+|setdefault)\(|^[ \t]*class\s[^\n]*(?:config|settings)",
@@ -237,6 +239,9 @@ SENSITIVE_WORDS = (
 )
 
 
+_PIN = lazy(r"(?<![a-z])pin(?![a-z])|_pin|pin_")  # not mapping, typing, shipping
+
+
 def _auth_header(chunk: str) -> bool:
     """Decorators + the def/class line: a route's path and view name decide "authentication"."""
     end = _HEAD_END.search(chunk)
@@ -255,7 +260,7 @@ def wanted(chunk: str, all_routes: bool = False, extra_words: tuple = ()) -> boo
     if "@" in chunk and ROUTE.search(chunk) and (all_routes or _auth_header(chunk)):
         return True
     if "log" in low and any(m in low for m in LOG_METHOD_CALLS):
-        if any(w in low for w in SENSITIVE_WORDS):  # LOG003
+        if any(w in low for w in SENSITIVE_WORDS) or ("pin" in low and _PIN.search(low)):  # LOG003
             return bool(LOG_CALL.search(chunk))
         if "status" in low and "method" in low:  # LOG002: a completion log
             return True

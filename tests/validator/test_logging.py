@@ -83,6 +83,10 @@ def _log(tmp_path, capsys, stmt, setup=""):
         ('logger.error("refresh", extra={"refresh_token": t})', "t = 1"),
         ('app.logger.info("creds %s", credentials)', "credentials = 1"),
         ('logging.info("x %s", copy)', 'copy = str(request.form["password"])'),
+        ('logger.info("pin %s", pin)', 'pin = request.form["pin"]'),
+        ('logger.info("t %s", token.value)', "token = 1"),
+        ('logger.info("c %s", request.cookies["session"])', ""),
+        ('logger.info("sms %s", message)', 'message = "code <otp>".replace("<otp>", otp)'),
     ],
 )
 def test_log003_positive(tmp_path, capsys, stmt, setup):
@@ -107,6 +111,15 @@ def test_log003_positive(tmp_path, capsys, stmt, setup):
         ('logger.info("profile %s", profile)', "profile = fetch_profile(access_token)"),
         ('logger.info("has password: %s", has_password)', "has_password = True"),
         ('logger.info("path %s", request.path)', ""),
+        # found on real apps: attributes and fields of secret-named objects are other values
+        ('logger.info("serial %s", token.serial)', "token = 1"),
+        ('logger.info("user %s", auth_token.user_id)', "auth_token = 1"),
+        ('logger.info("model %s", llm_cfg["model"])', 'llm_cfg = {"api_key": key, "model": "m"}'),
+        ('logger.info("claims %s", id_token_claims_keys)', "id_token_claims_keys = 1"),
+        ('logger.info("sent cookies %s", cookies)', "cookies = {}"),  # outbound cookies, not the client's
+        ('logger.info("query %s", Token)', ""),  # a model class
+        ('logger.info("pin policies %s", pin_pols)', "pin_pols = 1"),
+        ('logger.info("sms %s", message); message = otp', 'message = "code <otp>"'),  # logged before
     ],
 )
 def test_log003_negative(tmp_path, capsys, stmt, setup):
@@ -171,3 +184,20 @@ def test_log004_wsgi_environ(tmp_path, capsys):
     """
     }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG")) == ["LOG002", "LOG004"]
+
+
+def test_log003_bare_token_counts_only_in_request_handling_modules(tmp_path, capsys):
+    """An ACME challenge `token` in a DNS plugin is public; qualified tokens are secrets anywhere."""
+    files = {
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "plugins/dns.py": """
+        import logging
+        log = logging.getLogger(__name__)
+        def create_txt_record(domain, token, access_token):
+            log.info("TXT record created: %s, token: %s", domain, token)
+            log.info("data %s", {"domain": domain, "token": token})
+            log.info("using %s", access_token)
+    """,
+    }
+    findings = scan(tmp_path, files, capsys, "--select", "LOG003")
+    assert [(f["line"], f["message"]) for f in findings] == [(6, "`access_token` is written to the log")]

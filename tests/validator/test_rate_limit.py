@@ -401,3 +401,66 @@ def test_auth_route_patterns_match_the_full_url(tmp_path, capsys):
     files["app/api/__init__.py"] += "from app.api import keys\n"
     files[".flask-middleware.yml"] = 'auth-route-patterns: ["^/api/v1/keys$"]\n'
     assert "/api/v1/keys" in rate002_paths(tmp_path, files, capsys)
+
+
+def test_auth_words_found_on_real_apps(tmp_path, capsys):
+    """pgAdmin's /models/openai/refresh, calibre-web's /deleteauthtoken, searxng's /client<token>.css are
+    not credential endpoints; /auth/refresh is."""
+    auth = """
+    from flask import Blueprint
+    bp = Blueprint("x", __name__)
+    @bp.post("/models/openai/refresh")
+    def refresh_openai_models(): return "x"
+    @bp.post("/deleteauthtoken/<int:user_id>")
+    def delete_auth_token(user_id): return "x"
+    @bp.route("/client<token>.css", methods=["GET", "POST"])
+    def client_token(token=None): return "x"
+    @bp.post("/auth/refresh")
+    def refresh_session(): return "x"
+    """
+    files = app_with(auth, factory=FACTORY.replace('url_prefix="/auth"', 'url_prefix="/ui"'))
+    found = scan(tmp_path, files, capsys, "--select", "RATE002")
+    assert [f["message"].split(" ")[3] for f in found] == ["/ui/auth/refresh"]
+
+
+def test_only_flask_limiter_limiter_counts(tmp_path, capsys):
+    """LibreTranslate's `from .no_limiter import Limiter` stub is not Flask-Limiter: no RATE003/RATE004 on it."""
+    files = app_with("", ext="from .no_limiter import Limiter\nlimiter = Limiter()\n")
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE003,RATE004")) == []
+    files = app_with("", ext="from flask_limiter import Limiter\nlimiter = Limiter(default_limits=[])\n")
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE004")) == ["RATE004"]  # [] limits nothing
+
+
+LOGIN_ONLY = """
+from flask import Flask, make_response
+def create_app():
+    app = Flask(__name__)
+    @app.post("/login")
+    def login():
+        {login_body}
+        return "x"
+    {extra}
+    return app
+"""
+
+
+@pytest.mark.parametrize(
+    "login_body,extra,expected",
+    [
+        # a method that merely mentions rate limits (pgAdmin) limits nothing
+        ("self_check_cpu_and_dirty_rate_limit(1)", "", ["RATE001"]),
+        ("pass", "RateLimitErrorRetryHandler(max_retry_count=2)", ["RATE001"]),
+        # a quota answered with 429 from a view is not a rate limiter either (changedetection.io)
+        ('return "watch limit reached", 429', "", ["RATE001"]),
+        # a hand-made limiter: a before_request hook answering 429 (searxng's botdetection)
+        (
+            "pass",
+            "def too_many():\n        return make_response(('Too Many Requests', 429))\n"
+            "    app.before_request(too_many)",
+            ["RATE002"],
+        ),
+    ],
+)
+def test_what_counts_as_rate_limiting(tmp_path, capsys, login_body, extra, expected):
+    src = LOGIN_ONLY.replace("{login_body}", login_body).replace("{extra}", extra)
+    assert rules_of(scan(tmp_path, {"app.py": src}, capsys, "--select", "RATE001,RATE002")) == expected

@@ -20,9 +20,8 @@ SENSITIVE = {
     "credential",
     "credentials",
     "authorization",
-    "cookie",
-    "cookies",
     "totp",
+    "pin",
     "passcode",
     "jwt",
     "bearer",
@@ -140,8 +139,41 @@ NON_SECRET_LAST = {
     "missing",
     "ok",
     "str",
+    "serial",
+    "serials",
+    "info",
+    "keys",
+    "claims",
+    "hook",
+    "cmd",
+    "command",
+    "description",
+    "realm",
+    "state",
+    "pols",
+    "policies",
 }
-NON_SECRET_FIRST = {"is", "has", "num", "n", "max", "min", "total", "len", "count", "should", "can", "need"}
+# The attributes of a secret-named object that still hold the secret (token.value, otp.code); any other
+# attribute is a different value (token.serial, auth_token.user_id).
+SECRET_ATTRS = {"value", "raw", "data", "plaintext", "text", "code", "content", "string", "decoded", "encoded"}
+# "token" alone also names hardware tokens, ACME challenges, lexer and pagination tokens: it counts only in
+# modules that import flask (request handling). Qualified tokens (access_token...) count everywhere.
+NON_SECRET_FIRST = {
+    "is",
+    "has",
+    "num",
+    "n",
+    "max",
+    "min",
+    "total",
+    "len",
+    "count",
+    "should",
+    "can",
+    "need",
+    "hashed",
+    "salted",
+}
 BODY_SOURCES = {
     "request.data",
     "request.json",
@@ -197,41 +229,63 @@ TRANSPARENT = {
     "get_json",
     "to_json",
     "asdict",
+    "replace",
 }
 LOGGER_KWARGS_SKIP = {"exc_info", "stack_info", "stacklevel"}
 
 
-def sensitive_name(identifier: str) -> bool:
+def sensitive_name(identifier: str, bare_token: bool = True) -> bool:
+    """Named like a secret. ``bare_token=False``: a lone "token" (no access_/auth_/... qualifier) does not count."""
     ws = words(identifier)
     if not ws:
         return False
     if ws[-1] in NON_SECRET_LAST or ws[0] in NON_SECRET_FIRST:
         return False
+    if identifier[:1].isupper() and not identifier.isupper():
+        return False  # a class (Token, PasswordForm), not a value
     pairs = set(zip(ws, ws[1:]))
     if pairs & SENSITIVE_PAIRS:
         return True
     for i, w in enumerate(ws):
-        if w in SENSITIVE:
+        qualified = i > 0 and ws[i - 1] in TOKEN_PLURAL_OK
+        if w == "token" and (bare_token or qualified):
             return True
-        if w == "tokens" and i > 0 and ws[i - 1] in TOKEN_PLURAL_OK:
+        if w in SENSITIVE and w != "token":
+            return True
+        if w == "tokens" and qualified:
             return True
     return False
 
 
 class Taint:
-    def __init__(self, func):
-        self.names: dict[str, str] = {}
+    """Which names in one function hold sensitive data, from simple assignments (in source order: a
+    name assigned a secret on line 12 does not taint a log call on line 10)."""
+
+    def __init__(self, func, bare_token: bool = True):
+        self.bare_token = bare_token
+        self.names: dict[str, tuple[str, int]] = {}  # name -> (reason, line of the first tainting assignment)
+        self.before = 1 << 30
         if func is not None:
             assigns = [n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AnnAssign))]
+            assigns.sort(key=lambda n: n.lineno)
             for _ in range(2):
                 for n in assigns:
                     targets = n.targets if isinstance(n, ast.Assign) else [n.target]
                     if n.value is None:
                         continue
+                    self.before = n.lineno
                     reason = self.check(n.value)
                     for t in targets:
                         if isinstance(t, ast.Name) and reason and t.id not in self.names:
-                            self.names[t.id] = reason
+                            self.names[t.id] = (reason, n.lineno)
+            self.before = 1 << 30
+
+    def check_at(self, node, line: int) -> str | None:
+        self.before = line
+        try:
+            return self.check(node)
+        finally:
+            self.before = 1 << 30
 
     def check(self, node, depth=0) -> str | None:
         if node is None or depth > 40:
@@ -239,9 +293,10 @@ class Taint:
         if isinstance(node, ast.Constant):
             return None
         if isinstance(node, ast.Name):
-            if node.id in self.names:
-                return self.names[node.id]
-            if sensitive_name(node.id):
+            tainted = self.names.get(node.id)
+            if tainted is not None and tainted[1] < self.before:
+                return tainted[0]
+            if sensitive_name(node.id, self.bare_token):
                 return f"`{node.id}`"
             return None
         if isinstance(node, ast.Attribute):
@@ -250,9 +305,11 @@ class Taint:
                 return f"`{d}`"
             if node.attr.lower() in NON_SECRET_LAST:
                 return None  # api_key.name, token.expires, ...
-            if sensitive_name(node.attr) and not d.startswith(("secrets.", "request.")):
+            if sensitive_name(node.attr, self.bare_token) and not d.startswith(("secrets.", "request.")):
                 return f"`{d or node.attr}`"
-            return self.check(node.value, depth + 1)
+            if node.attr.lower() in SECRET_ATTRS or d.startswith("request."):
+                return self.check(node.value, depth + 1)
+            return None  # another attribute of the object: token.serial, auth_token.user_id
         if isinstance(node, ast.Subscript):
             base = dotted(node.value) or ""
             sl = node.slice
@@ -262,10 +319,11 @@ class Taint:
             if key is not None:
                 if key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
                     return f"the {key} header"
-                if sensitive_name(key):
+                if sensitive_name(key, self.bare_token):
                     return f"`{base}[{key!r}]`"
-                if base in BODY_SOURCES:
-                    return None  # a single, non-sensitive field
+                if base.endswith("cookies"):
+                    return f"the {key!r} cookie"
+                return None  # one non-sensitive field: request.form["username"], llm_cfg["model"]
             return self.check(node.value, depth + 1) or self.check(sl, depth + 1)
         if isinstance(node, ast.Call):
             fname = dotted(node.func) or ""
@@ -278,7 +336,7 @@ class Taint:
                 key = str_const(node.args[0])
                 if key is not None and key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
                     return f"the {key} header"
-                if key is not None and sensitive_name(key):
+                if key is not None and sensitive_name(key, self.bare_token):
                     return f"`{base}.get({key!r})`"
                 if base in BODY_SOURCES or base.endswith(("headers", "environ", "args", "cookies", "form")):
                     return None  # one non-sensitive (or unknown) field
@@ -306,7 +364,8 @@ class Taint:
         if isinstance(node, ast.Dict):
             for k, v in zip(node.keys, node.values):
                 ks = str_const(k) if k is not None else None
-                if ks and sensitive_name(ks) and not (isinstance(v, ast.Constant) and v.value in (None, "", "***")):
+                redacted = isinstance(v, ast.Constant) and v.value in (None, "", "***")
+                if ks and sensitive_name(ks, self.bare_token) and not redacted:
                     return f"key {ks!r}"
                 r = self.check(v, depth + 1)
                 if r:
@@ -342,7 +401,7 @@ def sensitive_logging(project):
     for fact in project.log_calls:
         key = id(fact.func)
         if key not in cache:
-            cache[key] = Taint(fact.func)
+            cache[key] = Taint(fact.func, bare_token=fact.module.is_flask)
         taint = cache[key]
         call = fact.node
         args = list(call.args)
@@ -352,17 +411,17 @@ def sensitive_logging(project):
         for i, a in enumerate(args):
             if i == 0 and isinstance(a, ast.Constant):
                 continue
-            reason = taint.check(a)
+            reason = taint.check_at(a, fact.line)
             if reason:
                 break
         if not reason:
             for kw in call.keywords:
                 if kw.arg in LOGGER_KWARGS_SKIP:
                     continue
-                if kw.arg and kw.arg != "extra" and sensitive_name(kw.arg):
+                if kw.arg and kw.arg != "extra" and sensitive_name(kw.arg, taint.bare_token):
                     reason = f"keyword {kw.arg!r}"
                     break
-                reason = taint.check(kw.value)
+                reason = taint.check_at(kw.value, fact.line)
                 if reason:
                     break
         if reason:

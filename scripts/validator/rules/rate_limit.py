@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from ..astutil import UNKNOWN, ConfigRef, EnvRef, kwarg
@@ -45,10 +46,11 @@ AUTH_PAIRS = {
     ("create", "account"),
     ("new", "session"),
 }
-NOT_AUTH = {"logout", "signout", "csrf"}
+NOT_AUTH = {"logout", "signout", "csrf", "delete", "revoke", "remove"}
 NOT_AUTH_PAIRS = {("log", "out"), ("sign", "out")}
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
-_URL_VARIABLE = lazy(r"<[^>]*>")
+HTTP_METHOD_VIEWS = {"get", "post", "put", "patch", "delete", "dispatch_request"}
+_URL_VARIABLE = lazy(r"<([^>]*)>")
 
 
 def _words(text: str) -> list[str]:
@@ -61,17 +63,25 @@ def auth_kind(project, route) -> bool:
     for pattern in project.config.auth_route_patterns:
         if any(pattern.search(t) for t in texts):
             return True
-    # URL variables name what a page acts on, not what it does: /change-email/<token> confirms an email.
-    words = _words(_URL_VARIABLE.sub("", route.rule or "") + " " + (route.name or ""))
+    # URL variables name what a page acts on, not what it does: /change-email/<token> confirms an email,
+    # and a view client_token(token) serving /client<token>.css takes its name from the variable.
+    rule = route.rule or ""
+    variables = set(_words(" ".join(v.rsplit(":", 1)[-1] for v in _URL_VARIABLE.findall(rule))))
+    words = _words(_URL_VARIABLE.sub("", rule)) + [w for w in _words(route.name or "") if w not in variables]
     pairs = set(zip(words, words[1:]))
     if NOT_AUTH & set(words) or NOT_AUTH_PAIRS & pairs:
         return False
     if AUTH_WORDS & set(words) or AUTH_PAIRS & pairs:
         return True
-    segments = [s for s in (route.rule or "").lower().split("/") if s]
-    if segments and segments[-1] in ("session", "sessions", "refresh", "auth"):
+    segments = [s for s in _URL_VARIABLE.sub("", texts[0]).lower().split("/") if s]
+    if segments and segments[-1] in ("session", "sessions", "auth"):
         return True
-    return False
+    # /token/refresh, /auth/refresh, /jwt/refresh; not /models/openai/refresh
+    return (
+        bool(segments)
+        and segments[-1] == "refresh"
+        and bool({"auth", "jwt", "session", "oauth"} & set(words + segments))
+    )
 
 
 def auth_routes(project):
@@ -85,7 +95,18 @@ def auth_routes(project):
 
 
 def has_rate_limiting(project) -> bool:
-    return bool(project.rate_limit_evidence or project.limiter_calls)
+    if project.limiter_calls:
+        return True
+    views = {(r.module.rel, r.name) for r in project.routes}
+    for fact in project.rate_limit_evidence:
+        if fact.kind != "429":
+            return True
+        # A 429 from a hook or helper is a hand-made limiter (searxng's botdetection); one from a view
+        # or an API method is a quota ("watch limit reached"), which guards no login.
+        name = getattr(fact.func, "name", None)
+        if name not in HTTP_METHOD_VIEWS and (fact.module.rel, name) not in views:
+            return True
+    return False
 
 
 def _describe(project, r) -> str:
@@ -124,6 +145,15 @@ def auth_route_unlimited(project):
             yield hit(r, f"authentication route {_describe(project, r)} is exempt from rate limiting")
         elif not r.limited:
             yield hit(r, f"authentication route {_describe(project, r)} has no explicit rate limit of its own")
+
+
+def _non_empty(node) -> bool:
+    """A limits argument that sets something: not missing, not [] / () / None / ''."""
+    if node is None:
+        return False
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return bool(node.elts)
+    return not (isinstance(node, ast.Constant) and not node.value)
 
 
 def _memory(value) -> bool:
@@ -185,7 +215,7 @@ def no_default_limits(project):
     if any(any_config(project, k) is not None for k in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")):
         return
     for fact in project.limiter_calls:
-        if not (kwarg(fact.node, "default_limits") or kwarg(fact.node, "application_limits")):
+        if not any(_non_empty(kwarg(fact.node, k)) for k in ("default_limits", "application_limits")):
             yield hit(
                 fact,
                 "Limiter has no default_limits/application_limits: routes without a decorator are unlimited",
