@@ -114,6 +114,7 @@ class Extractor:
         self.limiter_like: set[str] = project.limiter_names
         cfg = project.config
         self.custom_rate = {d.strip() for d in cfg.rate_limit_decorators}
+        self.guards: list[str] = []  # config flags of the enclosing `if app.config["X"]:` blocks
         self._handled: set[int] = set()
         self.dynamic_headers = False
 
@@ -139,6 +140,12 @@ class Extractor:
         return f"{_modname(self.m.rel)}:{name}"
 
     def fact(self, kind, node, func=None, module_level=False, target=None, owner=None, dev=False) -> Fact:
+        fact = self._fact(kind, node, func, module_level, target, owner, dev)
+        if self.guards:
+            fact.guard = self.guards[-1]
+        return fact
+
+    def _fact(self, kind, node, func=None, module_level=False, target=None, owner=None, dev=False) -> Fact:
         return Fact(
             kind,
             self.m,
@@ -193,7 +200,14 @@ class Extractor:
             test_src = self._text(s.test)
             is_dev = bool(DEV_TEST.search(test_src))
             self.scan_expr(s.test, func, cls, dev, loops, s)
-            self.walk(s.body, func, cls, dev or is_dev, loops)
+            guard = _config_flag(s.test)
+            if guard:
+                self.guards.append(guard)
+            try:
+                self.walk(s.body, func, cls, dev or is_dev, loops)
+            finally:
+                if guard:
+                    self.guards.pop()
             self.walk(s.orelse, func, cls, dev, loops)
             return
         if isinstance(s, (ast.For, ast.AsyncFor)):
@@ -570,6 +584,10 @@ class Extractor:
             return
         if resolved.startswith("secure.") or resolved in ("secure", "secure.Secure"):
             self.p.header_libs.append(self.fact("secure", call, func=func))
+        if tail == "init_app" and isinstance(call.func, ast.Attribute):
+            receiver = dotted(call.func.value)
+            if receiver:
+                self.p._init_app_calls.append((receiver, self.fact("init_app", call, func=func, dev=dev)))  # type: ignore
         if tail == "init_app" and module_level and call.args and dotted(call.args[0]) in m_apps:
             self.p.module_setup.append(self.fact("init_app", call, module_level=True, owner=first))
         # limiter.limit("...")(target) / limiter.exempt(target)
@@ -587,8 +605,10 @@ class Extractor:
                     self.p.exempt_targets.add(self.target_id(a))
         elif kind == "limit":
             self.p.rate_limit_evidence.append(self.fact("limit", call))
-        if (tail == "abort" and call.args and _is_429(call.args[0])) or tail == "TooManyRequests" or (
-            tail in ("Response", "make_response") and any(_is_429(a) for a in [*call.args, kwarg(call, "status")])
+        if (
+            (tail == "abort" and call.args and _is_429(call.args[0]))
+            or tail == "TooManyRequests"
+            or (tail in ("Response", "make_response") and any(_is_429(a) for a in [*call.args, kwarg(call, "status")]))
         ):
             self.p.rate_limit_evidence.append(self.fact("429", call, func=func))  # a hand-made limiter
         if tail == "add_url_rule":
@@ -793,6 +813,7 @@ def _init_private(project: Project):
         project._texts = []  # type: ignore[attr-defined]
         project._funcs = {}  # type: ignore[attr-defined]
         project._blueprint_registrations = []  # type: ignore[attr-defined]
+        project._init_app_calls = []  # type: ignore[attr-defined]
 
 
 def extract_module(project: Project, src) -> None:
@@ -873,9 +894,67 @@ def _header_tables(project: Project, module: Module, body) -> None:
                     )
 
 
+def _config_flag(test) -> str | None:
+    """The flag of ``if app.config["ENABLE_CORS"]:`` / ``if config.get("ENABLE_CORS"):``, else None."""
+    if isinstance(test, ast.Subscript):
+        container, key = test.value, str_const(test.slice)
+    elif isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "get" and test.args:
+        container, key = test.func.value, str_const(test.args[0])
+    else:
+        return None
+    return key if key and (dotted(container) or "").lower().endswith("config") else None
+
+
+def _bind_cors_init_app(project: Project) -> None:
+    """``cors = CORS()`` then ``cors.init_app(app, origins=...)``: flask-cors merges the two, init_app's
+    options winning. Each init_app becomes the CORS fact the rules read (at its own location)."""
+    calls = project._init_app_calls  # type: ignore[attr-defined]
+    for fact in list(project.cors_calls):
+        if fact.kind != "CORS" or fact.owner or not fact.target:
+            continue
+        inits = [f for receiver, f in calls if last(receiver) == last(fact.target)]
+        if not inits:
+            continue
+        project.cors_calls.remove(fact)
+        for init in inits:
+            call = init.node
+            app = dotted(call.args[0]) if call.args else dotted(kwarg(call, "app"))
+            if not call.keywords:  # options all in the constructor: keep its location and module
+                bound = Fact(
+                    "CORS",
+                    fact.module,
+                    fact.node,
+                    fact.line,
+                    fact.col,
+                    fact.func,
+                    fact.module_level,
+                    fact.target,
+                    app,
+                    fact.in_dev_branch or init.in_dev_branch,
+                )
+            else:
+                merged = ast.Call(func=call.func, args=call.args, keywords=[*fact.node.keywords, *call.keywords])
+                ast.copy_location(merged, call)
+                bound = Fact(
+                    "CORS",
+                    init.module,
+                    merged,
+                    init.line,
+                    init.col,
+                    init.func,
+                    init.module_level,
+                    fact.target,
+                    app,
+                    fact.in_dev_branch or init.in_dev_branch,
+                )
+            bound.guard = init.guard or fact.guard
+            project.cors_calls.append(bound)
+
+
 def finish(project: Project) -> None:
     """Cross-module resolution once every file has been read."""
     _init_private(project)
+    _bind_cors_init_app(project)
     for module, name, prefix in project._blueprint_registrations:  # type: ignore[attr-defined]
         key = project.blueprint_key(module, name)
         if key is not None:

@@ -49,7 +49,19 @@ class Module:
 class Fact:
     """A call or statement of interest with its location."""
 
-    __slots__ = ("col", "func", "in_dev_branch", "kind", "line", "module", "module_level", "node", "owner", "target")
+    __slots__ = (
+        "col",
+        "func",
+        "guard",
+        "in_dev_branch",
+        "kind",
+        "line",
+        "module",
+        "module_level",
+        "node",
+        "owner",
+        "target",
+    )
 
     def __init__(
         self,
@@ -74,6 +86,7 @@ class Fact:
         self.target = target
         self.owner = owner
         self.in_dev_branch = in_dev_branch
+        self.guard: str | None = None  # config flag of an enclosing `if app.config["ENABLE_X"]:`
 
     def __repr__(self):
         return f"Fact({self.kind!r}, {self.module.rel}:{self.line}:{self.col})"

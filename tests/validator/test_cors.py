@@ -256,3 +256,62 @@ def test_cors006_production_overrides_default(tmp_path, capsys):
         "class ProductionConfig(Config):\n    CORS_ORIGINS = os.environ['CORS_ORIGINS']\n",
     }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS006")) == []
+
+
+GOOD_OPTIONS = 'resources={r"^/api(?:/.*)?$": {"origins": ["https://app.example.com"], "max_age": 600}}'
+
+
+def _unbound(tmp_path, capsys, init, config="", select="CORS"):
+    files = {
+        "app/extensions.py": "from flask_cors import CORS\ncors = CORS()\n",
+        "app/__init__.py": f"""
+            from flask import Flask
+            from flask_cors import CORS
+            from .extensions import cors
+            def create_app():
+                app = Flask(__name__)
+                app.config.from_object("app.config.ProductionConfig")
+                {init}
+                return app
+        """,
+        "app/config.py": f"class ProductionConfig:\n    SECRET_KEY = 'x'\n{config}",
+    }
+    return [(f["rule"], f["path"], f["line"]) for f in scan(tmp_path, files, capsys, "--select", select)]
+
+
+def test_init_app_options_are_read(tmp_path, capsys):
+    """cors = CORS() in extensions.py, options in cors.init_app(...): flask-realworld, Lemur."""
+    assert _unbound(tmp_path, capsys, f"cors.init_app(app, {GOOD_OPTIONS})") == []
+    # Lemur: init_app(app, resources=..., supports_credentials=True) with CORS_ORIGINS = "*"
+    found = _unbound(tmp_path, capsys, 'cors.init_app(app, resources=r"^/api/.*$", supports_credentials=True, '
+                     "max_age=600)", config='    CORS_ORIGINS = "*"\n')
+    assert found == [("CORS001", "app/__init__.py", 7), ("CORS002", "app/__init__.py", 7)]
+    # no options anywhere: flask-cors's defaults, reported where CORS is bound to the app
+    assert ("CORS001", "app/extensions.py", 2) in _unbound(tmp_path, capsys, "cors.init_app(app)")
+
+
+@pytest.mark.parametrize(
+    "call,expected",
+    [
+        ("CORS(app, **OPTS)", []),  # a module constant: read
+        ("CORS(app, **app.config['CORS_OPTIONS'])", []),  # a config value: read from production config
+        ("CORS(app, **build_options())", []),  # unknown: nothing is known to be missing
+        ("CORS(app, **WIDE)", ["CORS001", "CORS003", "CORS004"]),
+    ],
+)
+def test_spread_options(tmp_path, capsys, call, expected):
+    load = 'app = Flask(__name__)\n    app.config.from_object("app.config.ProductionConfig")'
+    src = APP.replace("{call}", call).replace("app = Flask(__name__)", load)
+    src = src.replace("def create_app", f"OPTS = dict({GOOD_OPTIONS})\nWIDE = {{}}\ndef create_app")
+    files = {"app/__init__.py": src,
+             "app/config.py": f"class ProductionConfig:\n    CORS_OPTIONS = dict({GOOD_OPTIONS})\n",
+             "app/views.py": "from flask import render_template\ndef index():\n    return render_template('i.html')\n"}
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS")) == expected
+
+
+@pytest.mark.parametrize("enabled,expected", [("False", []), ("True", ["CORS001"])])
+def test_cors_behind_a_config_flag(tmp_path, capsys, enabled, expected):
+    """Superset: `if self.config["ENABLE_CORS"]: CORS(app, ...)` with ENABLE_CORS = False in production."""
+    init = 'if app.config["ENABLE_CORS"]:\n                    cors.init_app(app, max_age=600)'
+    found = _unbound(tmp_path, capsys, init, config=f"    ENABLE_CORS = {enabled}\n", select="CORS001")
+    assert [r for r, _p, _l in found] == expected

@@ -124,6 +124,14 @@ def is_catch_all_resource(pattern) -> bool:
 def cors_entries(project, fact, lookup):
     """(resource pattern, options) per resource of a CORS(...) / cross_origin(...) call."""
     kwargs = {k: value_of(fact, v) for k, v in call_kwargs(fact).items()}
+    for kw in fact.node.keywords:  # CORS(app, **CORS_OPTIONS)
+        if kw.arg is None:
+            spread = resolve_config_value(project, value_of(fact, kw.value), lookup)
+            if isinstance(spread, dict):
+                kwargs = {**kwargs, **{k: v for k, v in spread.items() if isinstance(k, str)}}
+            else:  # options we cannot see: none of them is known to be missing
+                for name in ("resources", "origins", "max_age", "supports_credentials"):
+                    kwargs.setdefault(name, UNKNOWN)
     if fact.kind == "cross_origin":
         yield None, kwargs
         return
@@ -168,7 +176,20 @@ def _views(project):
 
 
 def _cors_facts(project):
-    return [f for f in project.cors_calls if not f.in_dev_branch]
+    return [f for f in project.cors_calls if not f.in_dev_branch and not _switched_off(project, f.guard)]
+
+
+def _switched_off(project, flag) -> bool:
+    """``if app.config["ENABLE_CORS"]:`` with ENABLE_CORS false in every production config (Superset)."""
+    if not flag:
+        return False
+    values = []
+    for _label, lookup in _views(project):
+        a = lookup(flag)
+        if a is None:
+            return False
+        values.append(a.value)
+    return bool(values) and all(v is False or v == 0 or v is None or v == "" for v in values)
 
 
 def _origins(project, opts, lookup):
