@@ -449,7 +449,7 @@ class Extractor:
                     )
             # response.headers["Name"] = value
             if isinstance(t, ast.Subscript) and last(dotted(t.value)) == "headers":
-                self.header_op("set", self._slice(t), value, s, func, loops)
+                self.header_op("set", self._slice(t), value, s, func, loops, dotted(t.value))
             # app.wsgi_app = Middleware(app.wsgi_app)
             if isinstance(t, ast.Attribute) and t.attr == "wsgi_app":
                 owner = dotted(t.value)
@@ -505,9 +505,13 @@ class Extractor:
         v = evaluate(node, self.m.constants)
         return v if isinstance(v, str) else None
 
-    def header_op(self, op, name_node, value_node, stmt, func, loops):
+    def header_op(self, op, name_node, value_node, stmt, func, loops, receiver=None):
         line, col = stmt.lineno, stmt.col_offset + 1
         names: list[tuple[str, object]] = []
+        # a write through a name not known here, to a response's headers (not a local `headers` dict):
+        # kept in case finish() cannot resolve the name either
+        if receiver and "." in receiver and not receiver.startswith("request."):
+            self.p._computed_header_candidates[(self.m.rel, line)] = self.fact("computed-header", stmt, func=func)
         if isinstance(name_node, ast.Name) and name_node.id in loops:
             which, src_node = loops[name_node.id]
             if which == "keys":
@@ -516,6 +520,8 @@ class Extractor:
         name = self._const_str(name_node)
         if name is None:
             self.dynamic_headers = True
+            if not isinstance(name_node, ast.Name):  # headers[element[0]] = ...: not resolvable later either
+                _computed_header_write(self.p, self.m, line)
         if name is None and isinstance(name_node, ast.Name):
             self.p._deferred_names.append((self.m, name_node.id, op, value_node, line, col, func))  # type: ignore
             return
@@ -581,6 +587,9 @@ class Extractor:
             self.p.header_libs.append(self.fact("talisman", call, func=func, target=target, owner=first))
             if module_level and first in m_apps:
                 self.p.module_setup.append(self.fact("Talisman", call, module_level=True, owner=first))
+            return
+        if tail == "SSLify" and self.is_library(resolved, name, "flask_sslify"):
+            self.p.header_libs.append(self.fact("sslify", call, func=func, owner=first))  # sends HSTS only
             return
         if resolved.startswith("secure.") or resolved in ("secure", "secure.Secure"):
             self.p.header_libs.append(self.fact("secure", call, func=func))
@@ -702,7 +711,7 @@ class Extractor:
             return
         value = call.args[1] if len(call.args) > 1 else None
         op = {"__setitem__": "set", "add_header": "add"}.get(method, method)
-        self.header_op(op, call.args[0], value, call, func, loops)
+        self.header_op(op, call.args[0], value, call, func, loops, dotted(call.func.value))
 
     def url_rule(self, call, owner_first):
         rule = str_const(call.args[0]) if call.args else str_const(kwarg(call, "rule"))
@@ -814,6 +823,7 @@ def _init_private(project: Project):
         project._funcs = {}  # type: ignore[attr-defined]
         project._blueprint_registrations = []  # type: ignore[attr-defined]
         project._init_app_calls = []  # type: ignore[attr-defined]
+        project._computed_header_candidates = {}  # type: ignore[attr-defined]
 
 
 def extract_module(project: Project, src) -> None:
@@ -892,6 +902,12 @@ def _header_tables(project: Project, module: Module, body) -> None:
                             None,
                         )
                     )
+
+
+def _computed_header_write(project: Project, module: Module, line: int) -> None:
+    fact = project._computed_header_candidates.pop((module.rel, line), None)  # type: ignore[attr-defined]
+    if fact is not None:
+        project.computed_header_writes.append(fact)
 
 
 def _config_flag(test) -> str | None:
@@ -982,11 +998,15 @@ def finish(project: Project) -> None:
         for k, v in pairs:
             if isinstance(k, str):
                 project.header_ops.append(HeaderOp(module, line, col, op, k, v, None, func))
+        if not pairs:
+            _computed_header_write(project, module, line)  # searxng: names from settings.yml
     for module, name, op, value_node, line, col, func in project._deferred_names:  # type: ignore[attr-defined]
         value = lookup(module, ast.Name(id=name, ctx=ast.Load()))
         if isinstance(value, str):
             v = lookup(module, value_node) if value_node is not None else None
             project.header_ops.append(HeaderOp(module, line, col, op, value, v, value_node, func))
+        else:
+            _computed_header_write(project, module, line)  # pgAdmin: names are config values
     # from_pyfile targets are config files too
     pyfiles = project._pyfiles  # type: ignore[attr-defined]
     texts = project._texts  # type: ignore[attr-defined]

@@ -260,7 +260,8 @@ class Project:
         self.render_template_used = False
         self.hooks: list[Fact] = []  # after_request etc. (func in .node)
         self.header_ops: list[HeaderOp] = []
-        self.header_libs: list[Fact] = []  # Talisman(...), secure
+        self.header_libs: list[Fact] = []  # Talisman(...), secure, SSLify(...)
+        self.computed_header_writes: list[Fact] = []  # response.headers[name] = ... with a name not known statically
         self.config_classes: dict[str, list[ConfigClass]] = {}
         self.loose_config: list[ConfigAssign] = []
         self.env_config_loading: list[Fact] = []  # from_envvar / from_prefixed_env

@@ -185,3 +185,38 @@ def test_hdr004_talisman(tmp_path, capsys, req, kwargs, expected):
         "requirements.txt": req,
     }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR004")) == expected
+
+
+def test_hdr_headers_named_by_settings_are_a_mechanism(tmp_path, capsys):
+    """searxng copies headers from settings.yml, pgAdmin takes their names from config values: HDR002 with a
+    note, not HDR001 ("nothing sets security headers")."""
+    for body in (
+        "        for header, value in settings['server']['default_http_headers'].items():\n"
+        "            response.headers[header] = value\n",
+        "        response.headers[config.X_CONTENT_TYPE_OPTIONS_HEADER] = 'nosniff'\n",
+    ):
+        found = scan(tmp_path, hook(body), capsys, "--select", "HDR")
+        assert [f["rule"] for f in found] == ["HDR002"], body
+        assert "names are computed at run time, app.py:" in found[0]["message"]
+
+
+def test_hdr_local_headers_dict_is_not_a_response(tmp_path, capsys):
+    """changedetection.io fills a local `headers` dict for outbound requests; lemur passes Authorization to
+    requests: neither is a security-header mechanism, nor where HDR002 should point."""
+    body = "        headers = {}\n        for k, v in pairs:\n            headers[k.strip()] = v\n"
+    assert rules_of(scan(tmp_path, hook(body), capsys, "--select", "HDR")) == ["HDR001"]
+    body = (
+        '        requests.get("https://idp.example", headers={"Authorization": "Bearer x"})\n'
+        '        response.headers["X-Frame-Options"] = "DENY"\n'
+    )
+    found = scan(tmp_path, hook(body), capsys, "--select", "HDR002")
+    assert found[0]["line"] == 7  # the X-Frame-Options write
+
+
+def test_flask_sslify_sends_hsts(tmp_path, capsys):
+    """flasky and flask-base turn on Flask-SSLify: it sends Strict-Transport-Security and nothing else."""
+    files = {"app.py": "from flask import Flask\nfrom flask_sslify import SSLify\ndef create_app():\n"
+                       "    app = Flask(__name__)\n    SSLify(app)\n    return app\n"}
+    found = scan(tmp_path, files, capsys, "--select", "HDR")
+    assert [f["rule"] for f in found] == ["HDR002"]
+    assert "Strict-Transport-Security" not in found[0]["message"] and "Referrer-Policy" in found[0]["message"]

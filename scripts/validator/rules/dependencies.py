@@ -73,7 +73,7 @@ def allows_only_vulnerable(spec: str, fixed: tuple, kind: str = "pep508") -> boo
     "DEP001",
     "warning",
     "dependency pinned or capped below the release fixing a known advisory",
-    fix="Raise the pin: flask-cors>=6.0.1, flask>=3.1.3.",
+    fix="Raise the pin (or cap) to at least the first fixed release the message names.",
 )
 def vulnerable_pin(project):
     for req in project.requirements:

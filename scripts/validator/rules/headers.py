@@ -46,6 +46,9 @@ def set_headers(project) -> set[str]:
         if lib.kind == "secure":
             names.update(n for _, group in RECOMMENDED for n in group)
             continue
+        if lib.kind == "sslify":
+            names.add("strict-transport-security")
+            continue
         for kw, header in TALISMAN_DEFAULTS.items():
             if not _disabled(kwarg(lib.node, kw)):
                 names.add(header)
@@ -60,6 +63,7 @@ def set_headers(project) -> set[str]:
 def has_mechanism(project) -> bool:
     return (
         bool(project.header_libs)
+        or bool(project.computed_header_writes)  # names from settings (searxng) or config values (pgAdmin)
         or any(h.name.lower() in SECURITY_HEADERS for h in project.header_ops)
         or any(SECURITY_HEADERS.intersection(c.headers) for c in project.server_confs)
     )
@@ -75,8 +79,8 @@ def no_mechanism(project):
     if not has_mechanism(project):
         yield hit(
             project.anchor,
-            "nothing sets security headers: no after_request hook, no flask-talisman, "
-            "no `secure`, no server add_header/Header set in the repository",
+            "nothing sets security headers: no response hook, flask-talisman, `secure` or server config "
+            "(nginx add_header, Apache Header set) in the repository sets any of them",
         )
 
 
@@ -93,13 +97,19 @@ def missing_headers(project):
     names = set_headers(project)
     missing = [label for label, group in RECOMMENDED if not (set(group) & names)]
     if missing:
+        writes = [h for h in project.header_ops if h.op in ("set", "setdefault", "add")]
         where = (
             project.header_libs[0]
             if project.header_libs
-            else next((h for h in project.header_ops if h.op in ("set", "setdefault", "add")), None)
+            else next((h for h in writes if h.name.lower() in SECURITY_HEADERS), None)
+            or next(iter(project.computed_header_writes), None)
         )
         target = where if where is not None else project.anchor
-        yield hit(target, "never set: " + ", ".join(missing))
+        note = ""
+        if project.computed_header_writes:
+            w = project.computed_header_writes[0]
+            note = f" (not counted: headers whose names are computed at run time, {w.module.rel}:{w.line})"
+        yield hit(target, "never set: " + ", ".join(missing) + note)
 
 
 @rule(
