@@ -58,22 +58,27 @@ def _words(text: str) -> list[str]:
 
 
 def auth_kind(project, route) -> bool:
-    # config patterns may name the URL (with the blueprint's prefix), the rule as written or the view
-    texts = (project.full_path(route.module, route.owner, route.rule) or "", route.rule or "", route.name or "")
-    for pattern in project.config.auth_route_patterns:
+    url = project.full_path(route.module, route.owner, route.rule) or ""
+    return is_auth_route(project.config.auth_route_patterns, url, route.rule or "", route.name or "")
+
+
+def is_auth_route(patterns, url: str, rule: str, name: str) -> bool:
+    """``url``: the path Flask serves (blueprint prefix included); ``rule``: as written on the route."""
+    # config patterns may name the URL, the rule as written or the view
+    texts = (url, rule, name)
+    for pattern in patterns:
         if any(pattern.search(t) for t in texts):
             return True
     # URL variables name what a page acts on, not what it does: /change-email/<token> confirms an email,
     # and a view client_token(token) serving /client<token>.css takes its name from the variable.
-    rule = route.rule or ""
     variables = set(_words(" ".join(v.rsplit(":", 1)[-1] for v in _URL_VARIABLE.findall(rule))))
-    words = _words(_URL_VARIABLE.sub("", rule)) + [w for w in _words(route.name or "") if w not in variables]
+    words = _words(_URL_VARIABLE.sub("", rule)) + [w for w in _words(name) if w not in variables]
     pairs = set(zip(words, words[1:]))
     if NOT_AUTH & set(words) or NOT_AUTH_PAIRS & pairs:
         return False
     if AUTH_WORDS & set(words) or AUTH_PAIRS & pairs:
         return True
-    segments = [s for s in _URL_VARIABLE.sub("", texts[0]).lower().split("/") if s]
+    segments = [s for s in _URL_VARIABLE.sub("", url).lower().split("/") if s]
     if segments and segments[-1] in ("session", "sessions", "auth"):
         return True
     # /token/refresh, /auth/refresh, /jwt/refresh; not /models/openai/refresh

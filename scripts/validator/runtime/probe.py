@@ -12,10 +12,9 @@ import json
 import re
 import secrets
 from collections import Counter
-from types import SimpleNamespace
 
 from ..rules.headers import RECOMMENDED
-from ..rules.rate_limit import auth_kind
+from ..rules.rate_limit import is_auth_route
 from .capture import Capture, extras, record_text
 
 FOREIGN_ORIGIN = "https://evil.example"
@@ -112,18 +111,18 @@ class Probe:
             return (not (words & set(_HEALTHY)), not api, len(r.rule))
 
         self.normal = min(gets, key=score).rule if gets else None
-        shim = SimpleNamespace(config=self.config)
+        patterns = self.config.auth_route_patterns
         self.auth = [
             r.rule
             for r in plain
-            if "POST" in (r.methods or ()) and auth_kind(shim, SimpleNamespace(rule=r.rule, name=r.endpoint))
+            if "POST" in (r.methods or ()) and is_auth_route(patterns, r.rule, r.rule, r.endpoint)
         ]
         skipped = [
             r.rule
             for r in rules
             if r.arguments
             and "POST" in (r.methods or ())
-            and auth_kind(shim, SimpleNamespace(rule=r.rule, name=r.endpoint))
+            and is_auth_route(patterns, r.rule, r.rule, r.endpoint)
         ]
         if skipped:
             self.note("authentication routes with URL variables were not probed: " + ", ".join(skipped))
