@@ -1011,7 +1011,9 @@ def finish(project: Project) -> None:
     pyfiles = project._pyfiles  # type: ignore[attr-defined]
     texts = project._texts  # type: ignore[attr-defined]
     for module, text in texts:
-        if RID_TEXT.search(text) and ID_GEN.search(text):
+        # a request-handling module (privacyIDEA's CA certificate "request id" next to token_urlsafe is not)
+        handles_requests = module.is_flask or "environ" in text or "contextvar" in text
+        if handles_requests and RID_TEXT.search(text) and ID_GEN.search(text):
             project.request_id_evidence.append(Fact("rid-generated", module, None, 1, 1))
         if any(f"import {p}" in text or f"from {p}" in text for p in RID_PACKAGES):
             project.request_id_evidence.append(Fact("rid-package", module, None, 1, 1))

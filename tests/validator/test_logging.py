@@ -30,6 +30,26 @@ def test_log001_log002_satisfied(tmp_path, capsys):
     assert rules_of(scan(tmp_path, {"app.py": BASE}, capsys, "--select", "LOG")) == []
 
 
+def test_log002_outbound_call_log_is_not_an_access_log(tmp_path, capsys):
+    """privacyIDEA's HTTP resolver and searxng's SPARQL helper log their own outbound calls with method, URL,
+    status and elapsed time: that is no per-request completion log."""
+    files = {
+        "app.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
+        "resolver.py": """
+        import logging, time, requests
+        log = logging.getLogger(__name__)
+        def fetch(method, url):
+            start = time.monotonic()
+            resp = requests.request(method, url)
+            log.info("%s %s -> %s in %.1fs", method, resp.request.url, resp.status_code, time.monotonic() - start)
+            return resp
+    """,
+        # privacyIDEA's certificate token: a CA "request id" next to token_urlsafe is no request ID either
+        "certs.py": "import secrets\ndef enroll():\n    request_id = secrets.token_urlsafe()\n    return request_id\n",
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG001,LOG002")) == ["LOG001", "LOG002"]
+
+
 def test_log001_log002_missing(tmp_path, capsys):
     files = {
         "app.py": "import logging\nfrom flask import Flask\nlog = logging.getLogger()\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from ..astutil import dotted, last, str_const, words
 from ..lazyre import lazy
@@ -492,7 +493,15 @@ def no_request_id(project):
 _METHOD = lazy(r"\bmethod\b|REQUEST_METHOD")
 _PATH = lazy(r"\bpath\b|full_path|\burl\b|PATH_INFO|RAW_URI|\buri\b|\bendpoint\b")
 _STATUS = lazy(r"status")
-_DURATION = lazy(r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|_ms\b")
+_DURATION = lazy(
+    r"(?i)duration|elapsed|latency|took|perf_counter|monotonic|time\.time\(|response_time|request_time|_ms\b"
+)
+# the method/path must be the incoming request's: a helper logging its own outbound call
+# (requests.get(...): method, url, status_code, elapsed) is not an access log
+_INCOMING = lazy(
+    r"(?:^|[^\w.]|flask\.)request\.(?:method|path|full_path|url|base_url|endpoint|url_rule)|environ|REQUEST_METHOD",
+    re.M,
+)  # not response.request.url (the outbound request of a requests.Response)
 
 
 @rule(
@@ -511,7 +520,7 @@ def no_completion_log(project):
                 (scope or fact.node).lineno - 1 : getattr(scope or fact.node, "end_lineno", fact.node.lineno)
             ]
         )
-        if all(rx.search(text) for rx in (_METHOD, _PATH, _STATUS, _DURATION)):
+        if all(rx.search(text) for rx in (_METHOD, _PATH, _STATUS, _DURATION, _INCOMING)):
             return
         # the values may be gathered in a helper of the same class/module: look at the call's arguments' names
     yield hit(project.anchor, "no log line per request carries method, path, status and duration")
