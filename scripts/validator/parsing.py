@@ -20,9 +20,37 @@ from .lazyre import lazy
 # every route's path is also collected by ROUTE_PATH without parsing (CORS003).
 ROUTE = lazy(r"^[ \t]*@[\w.]+\.(?:route|get|post|put|patch|delete)\(", re.M)
 _HEAD_END = lazy(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+", re.M)
-AUTH_HINT = lazy(
-    r"(?i)log_?in|sign_?(?:in|up)|regist|passw|passwd|pwd|forgot|reset|token|otp|2fa|mfa|totp|two_?factor|"
-    r"session|refresh|auth|verif|account|credential|logon|jwt|passcode|api_?key"
+# Words that may make a route an authentication route (a superset of rules.rate_limit's matcher): plain
+# substrings of the lower-cased decorator + def lines, cheaper than compiling one big pattern every run.
+AUTH_HINT_WORDS = (
+    "login",
+    "log_in",
+    "signin",
+    "sign_in",
+    "signup",
+    "sign_up",
+    "regist",
+    "passw",
+    "pwd",
+    "forgot",
+    "reset",
+    "token",
+    "otp",
+    "2fa",
+    "mfa",
+    "two_factor",
+    "twofactor",
+    "session",
+    "refresh",
+    "auth",
+    "verif",
+    "account",
+    "credential",
+    "logon",
+    "jwt",
+    "passcode",
+    "apikey",
+    "api_key",
 )
 ROUTE_PATH = lazy(r"""\.(?:route|get|post|put|patch|delete)\(\s*[rRuU]?["'](/[^"'\n]*)["']""")
 _OWNER = lazy(r"(\w+)$")
@@ -245,7 +273,8 @@ _PIN = lazy(r"(?<![a-z])pin(?![a-z])|_pin|pin_")  # not mapping, typing, shippin
 def _auth_header(chunk: str) -> bool:
     """Decorators + the def/class line: a route's path and view name decide "authentication"."""
     end = _HEAD_END.search(chunk)
-    return bool(AUTH_HINT.search(chunk[: end.end()] if end else chunk))
+    head = (chunk[: end.end()] if end else chunk).lower()
+    return any(w in head for w in AUTH_HINT_WORDS)
 
 
 def wanted(chunk: str, all_routes: bool = False, extra_words: tuple = ()) -> bool:
