@@ -115,6 +115,7 @@ class Extractor:
         cfg = project.config
         self.custom_rate = {d.strip() for d in cfg.rate_limit_decorators}
         self.guards: list[str] = []  # config flags of the enclosing `if app.config["X"]:` blocks
+        self.local_imports: dict[str, str] = {}  # imports inside the function being walked, so far
         self._handled: set[int] = set()
         self.dynamic_headers = False
 
@@ -123,7 +124,7 @@ class Extractor:
         if not name:
             return ""
         head, _, rest = name.partition(".")
-        origin = self.m.imports.get(head)
+        origin = self.local_imports.get(head) or self.m.imports.get(head)
         if origin:
             return origin + ("." + rest if rest else "")
         return name
@@ -258,6 +259,9 @@ class Extractor:
         if isinstance(s, ast.ImportFrom) and func is not None:
             for a in s.names:
                 self.m.imports.setdefault(a.asname or a.name, imported_name(s, a))
+                # in source order within the function: LibreTranslate imports flask_limiter.Limiter in one
+                # branch and a no-op stub Limiter in the other
+                self.local_imports[a.asname or a.name] = imported_name(s, a)
         if isinstance(s, (ast.Assign, ast.AnnAssign)):
             self.assign(s, func, cls, dev, loops)
         if isinstance(s, ast.Delete):
@@ -392,7 +396,9 @@ class Extractor:
         for d in f.args.defaults + f.args.kw_defaults:
             if d is not None:
                 self.scan_expr(d, outer, cls, dev, {}, f)
+        outer_imports = dict(self.local_imports)
         self.walk(f.body, f, None, dev, {})
+        self.local_imports = outer_imports
 
     def route_decorator(self, dec, target, class_based=False) -> Route | None:
         if not isinstance(dec, ast.Call) or not isinstance(dec.func, ast.Attribute):

@@ -427,6 +427,17 @@ def test_only_flask_limiter_limiter_counts(tmp_path, capsys):
     """LibreTranslate's `from .no_limiter import Limiter` stub is not Flask-Limiter: no RATE003/RATE004 on it."""
     files = app_with("", ext="from .no_limiter import Limiter\nlimiter = Limiter()\n")
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE003,RATE004")) == []
+    # LibreTranslate: the real one in one branch, the stub in the other, both imported inside the function
+    ext = """
+    def make_limiter(enabled):
+        if enabled:
+            from flask_limiter import Limiter
+            return Limiter(default_limits=["100/minute"], storage_uri="redis://cache")
+        else:
+            from .no_limiter import Limiter
+            return Limiter()
+    """
+    assert rules_of(scan(tmp_path, app_with("", ext=ext), capsys, "--select", "RATE003,RATE004")) == []
     files = app_with("", ext="from flask_limiter import Limiter\nlimiter = Limiter(default_limits=[])\n")
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE004")) == ["RATE004"]  # [] limits nothing
 

@@ -245,6 +245,12 @@ TRANSPARENT = {
 LOGGER_KWARGS_SKIP = {"exc_info", "stack_info", "stacklevel"}
 
 
+def _reads_requests(module) -> bool:
+    """The module handles requests (imports flask's request), so a bare `token` there is likely a client's.
+    Lemur's ACME plugins import flask only for current_app: their `token` is a public DNS challenge."""
+    return any(origin in ("flask.request", "flask") for origin in module.imports.values())
+
+
 def sensitive_name(identifier: str, bare_token: bool = True) -> bool:
     """Named like a secret. ``bare_token=False``: a lone "token" (no access_/auth_/... qualifier) does not count."""
     ws = words(identifier)
@@ -412,7 +418,7 @@ def sensitive_logging(project):
     for fact in project.log_calls:
         key = id(fact.func)
         if key not in cache:
-            cache[key] = Taint(fact.func, bare_token=fact.module.is_flask)
+            cache[key] = Taint(fact.func, bare_token=_reads_requests(fact.module))
         taint = cache[key]
         call = fact.node
         args = list(call.args)
