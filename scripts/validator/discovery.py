@@ -37,8 +37,8 @@ EXCLUDED_DIRS = frozenset(
 )
 MAX_BYTES = 2 * 1024 * 1024
 
-REQUIREMENT_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipfile.lock", "poetry.lock")
-SERVER_CONF_EXT = (".conf", ".nginx", ".vhost", ".htaccess", ".conf.template", ".conf.j2", ".conf.tmpl")
+REQUIREMENT_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock")
+SERVER_CONF_EXT = (".conf", ".nginx", ".vhost", ".htaccess", ".conf.template", ".conf.j2", ".conf.jnj", ".conf.tmpl")
 
 
 class Discovered:

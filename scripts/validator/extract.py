@@ -57,6 +57,7 @@ def reads_request_headers(base: str) -> bool:
 
 
 RATE_NAME = lazy(r"(?i)rate_?limit|throttl")
+RATE_STRING = lazy(r"(?i)^\s*\d+\s*(?:/|per\s)\s*\d*\s*(?:second|minute|hour|day|month|year|s|m|h|d)")
 DEV_TEST = lazy(r"(?i)\b(?:debug|testing|development|dev|local)\b|\.debug|\.testing|== *['\"]dev")
 CONFIG_FILE = lazy(r"(?i)(^|/)[^/]*(config|settings)[^/]*\.(py|cfg)$")
 CONFIG_CLASS = lazy(r"(?i)config|settings")
@@ -70,7 +71,6 @@ RID_PACKAGES = (
     "asgi_correlation_id",
     "opentelemetry",
     "ddtrace",
-    "sentry_sdk",
     "elasticapm",
     "correlation_id",
 )
@@ -104,6 +104,13 @@ class _ClassInfo:
         self.methods: dict[str, list[ast.expr]] = {}
         self.decorators: list[ast.expr] = []  # class attribute `decorators = [...]`
         self.method_decorators: list[ast.expr] = []  # flask-restful `method_decorators`
+        # class attribute `methods = ["GET", "POST"]` (View / GraphQLView with only dispatch_request)
+        self.methods_attr: set[str] | None = None
+        for n in node.body:
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "methods" for t in n.targets):
+                value = evaluate(n.value, module.constants)
+                if isinstance(value, (list, tuple, set)):
+                    self.methods_attr = {str(v).upper() for v in value if isinstance(v, str)}
 
 
 class Extractor:
@@ -116,6 +123,8 @@ class Extractor:
         self.custom_rate = {d.strip() for d in cfg.rate_limit_decorators}
         self.guards: list[str] = []  # config flags of the enclosing `if app.config["X"]:` blocks
         self.local_imports: dict[str, str] = {}  # imports inside the function being walked, so far
+        self.current_dev = False  # the statement being handled sits in a development-only branch
+        self.log_aliases: set[str] = set()  # log_method = access_log.info
         self._handled: set[int] = set()
         self.dynamic_headers = False
 
@@ -180,6 +189,10 @@ class Extractor:
             return "limit"
         if name in self.custom_rate or tail in self.custom_rate or (not plain_call and RATE_NAME.search(tail or "")):
             return "limit"
+        if not plain_call and tail in ("limit", "shared_limit") and isinstance(dec, ast.Call) and dec.args:
+            rate = str_const(dec.args[0]) or ""
+            if RATE_STRING.search(rate):  # OctoPrint's @limit("3/minute;10/hour"), a wrapper of limiter.limit
+                return "limit"
         return None
 
     # ---- statements -----------------------------------------------------------------------------
@@ -191,6 +204,7 @@ class Extractor:
             self.stmt(stmt, func, cls, dev, loops)
 
     def stmt(self, s, func, cls, dev, loops):
+        self.current_dev = dev
         if isinstance(s, ast.ClassDef):
             self.class_def(s, func, dev)
             return
@@ -291,6 +305,8 @@ class Extractor:
         info = _ClassInfo(c, self.m)
         self.p._classes.setdefault(c.name, []).append(info)  # type: ignore[attr-defined]
         bases_full = [self.resolve(dotted(b)) for b in c.bases]
+        if any(b in ("flask.Flask", "Flask") or b in self.p.flask_subclasses for b in bases_full):
+            self.p.flask_subclasses.add(c.name)  # class CKANFlask(Flask): CKANFlask(__name__) builds the app
         # Werkzeug / http.server handler that stops announcing itself
         defined = {n.name for n in c.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         assigned = {t.id for n in c.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
@@ -391,6 +407,7 @@ class Extractor:
                 r = self.route_decorator(dec, f)
                 if r is not None:
                     r.limited, r.exempt = limited, exempt
+                    self.p._route_views.append((r, f))  # type: ignore[attr-defined]
         for dec in f.decorator_list:
             self.scan_expr(dec, outer, cls, dev, {}, f)
         for d in f.args.defaults + f.args.kw_defaults:
@@ -434,6 +451,10 @@ class Extractor:
         value = s.value
         if value is None:
             return
+        if _is_log_method(value) or (
+            isinstance(value, ast.IfExp) and _is_log_method(value.body) and _is_log_method(value.orelse)
+        ):
+            self.log_aliases.update(t.id for t in targets if isinstance(t, ast.Name))
         for t in targets:
             # app.config["KEY"] = value
             if isinstance(t, ast.Subscript) and (dotted(t.value) or "").endswith("config"):
@@ -536,20 +557,26 @@ class Extractor:
         value = evaluate(value_node, self.m.constants) if value_node is not None else None
         names.append((name, value))
         for n, v in names:
-            self.p.header_ops.append(
-                HeaderOp(self.m, line, col, op, n, v, value_node, func, self._origin_guarded(stmt, func))
-            )
+            op_fact = HeaderOp(self.m, line, col, op, n, v, value_node, func, self._origin_guarded(stmt, func))
+            op_fact.in_dev_branch = self.current_dev
+            self.p.header_ops.append(op_fact)
 
     def _origin_guarded(self, stmt, func) -> bool:
+        """An allow-list check of the Origin before this write: ``if origin in ALLOWED``, ``== ...``,
+        ``ALLOWED_RX.match(origin)``. ``if "Origin" in request.headers`` only tests that one was sent."""
         if func is None:
             return False
         for node in ast.walk(func):
             if isinstance(node, (ast.If, ast.IfExp)) and node.lineno <= stmt.lineno:
-                text = self._text(node.test).lower()
-                if "origin" in text and any(
-                    op in text for op in (" in ", "==", "match", "allowed", "startswith", "endswith")
-                ):
-                    return True
+                tests = node.test.values if isinstance(node.test, ast.BoolOp) else [node.test]
+                for test in tests:
+                    if isinstance(test, ast.Compare) and _origin_sent_check(test):
+                        continue
+                    text = ast.unparse(test).lower()  # this operand only (rare: functions writing the header)
+                    if "origin" in text and any(
+                        op in text for op in (" in ", "==", "match", "allowed", "startswith", "endswith", " & ")
+                    ):
+                        return True
         return False
 
     def handle_call(self, call: ast.Call, func, cls, dev, loops, stmt, target=None):
@@ -560,7 +587,7 @@ class Extractor:
         m_apps = self.p._module_apps.setdefault(self.m.rel, set())  # type: ignore[attr-defined]
         first = dotted(call.args[0]) if call.args else None
 
-        if tail == "Flask" and (resolved.startswith("flask") or name == "Flask"):
+        if (tail == "Flask" and (resolved.startswith("flask") or name == "Flask")) or tail in self.p.flask_subclasses:
             self.p.app_sites.append(self.fact("Flask", call, func=func, module_level=module_level, target=target))
             if module_level and target:
                 m_apps.add(target)
@@ -684,6 +711,8 @@ class Extractor:
             recv = (dotted(call.func.value) or "").lower()
             if "log" in recv or recv in ("structlog",):
                 self.p.log_calls.append(self.fact("log", call, func=func))
+        elif isinstance(call.func, ast.Name) and call.func.id in self.log_aliases:
+            self.p.log_calls.append(self.fact("log", call, func=func))  # log_method = access_log.info
         if tail == "get" and call.args and isinstance(call.func, ast.Attribute):
             base = dotted(call.func.value) or ""
             key = self._const_str(call.args[0])
@@ -830,6 +859,7 @@ def _init_private(project: Project):
         project._blueprint_registrations = []  # type: ignore[attr-defined]
         project._init_app_calls = []  # type: ignore[attr-defined]
         project._computed_header_candidates = {}  # type: ignore[attr-defined]
+        project._route_views = []  # type: ignore[attr-defined]
 
 
 def extract_module(project: Project, src) -> None:
@@ -910,6 +940,21 @@ def _header_tables(project: Project, module: Module, body) -> None:
                     )
 
 
+def _is_log_method(node) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr in LOG_METHODS and "log" in (dotted(node.value) or "").lower()
+
+
+def _origin_sent_check(node: ast.Compare) -> bool:
+    """``"Origin" in request.headers`` (or ``not in``): whether the header is present, not whether it is allowed."""
+    container = dotted(node.comparators[0]) if node.comparators else None
+    return (
+        len(node.ops) == 1
+        and isinstance(node.ops[0], (ast.In, ast.NotIn))
+        and isinstance(str_const(node.left), str)
+        and (container or "").lower().endswith(("headers", "environ"))
+    )
+
+
 def _computed_header_write(project: Project, module: Module, line: int) -> None:
     fact = project._computed_header_candidates.pop((module.rel, line), None)  # type: ignore[attr-defined]
     if fact is not None:
@@ -927,6 +972,41 @@ def _config_flag(test) -> str | None:
     return key if key and (dotted(container) or "").lower().endswith("config") else None
 
 
+def _enforces_limit(fdef) -> str | None:
+    """'limiter' if the function asks a limiter (Mailu's should_rate_limit_ip()), '429' if it only answers
+    Too Many Requests (abort(429), return ..., 429), else None."""
+    found = None
+    for node in ast.walk(fdef):
+        if isinstance(node, ast.Call):
+            tail = last(dotted(node.func)) or ""
+            if RATE_NAME.search(tail):
+                return "limiter"
+            if tail == "TooManyRequests" or (tail == "abort" and node.args and _is_429(node.args[0])):
+                found = "429"
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+            if any(_is_429(e) for e in node.value.elts):
+                found = "429"
+    return found
+
+
+def _limits_in_views_and_decorators(project: Project) -> None:
+    """A route is limited by its own code too: a limiter check or a 429 in the view, or in a project
+    decorator on it. Only a limiter call is evidence of rate limiting in the project: a 429 in one view
+    may be a quota ("watch limit reached")."""
+    funcs = project._funcs  # type: ignore[attr-defined]
+    for route, view in project._route_views:  # type: ignore[attr-defined]
+        if route.limited or route.exempt:
+            continue
+        decorators = [last(dotted(d.func if isinstance(d, ast.Call) else d)) for d in view.decorator_list]
+        kinds = {_enforces_limit(view)} | {
+            _enforces_limit(fdef) for name in decorators for _m, fdef in funcs.get(name, []) if fdef is not view
+        }
+        if kinds & {"limiter", "429"}:
+            route.limited = True
+        if "limiter" in kinds:
+            project.rate_limit_evidence.append(Fact("in-view", route.module, view, route.line, route.col, view))
+
+
 def _bind_cors_init_app(project: Project) -> None:
     """``cors = CORS()`` then ``cors.init_app(app, origins=...)``: flask-cors merges the two, init_app's
     options winning. Each init_app becomes the CORS fact the rules read (at its own location)."""
@@ -941,7 +1021,7 @@ def _bind_cors_init_app(project: Project) -> None:
         for init in inits:
             call = init.node
             app = dotted(call.args[0]) if call.args else dotted(kwarg(call, "app"))
-            if not call.keywords:  # options all in the constructor: keep its location and module
+            if not call.keywords and fact.node.keywords:  # options all in the constructor: keep its location
                 bound = Fact(
                     "CORS",
                     fact.module,
@@ -977,6 +1057,7 @@ def finish(project: Project) -> None:
     """Cross-module resolution once every file has been read."""
     _init_private(project)
     _bind_cors_init_app(project)
+    _limits_in_views_and_decorators(project)
     for module, name, prefix in project._blueprint_registrations:  # type: ignore[attr-defined]
         key = project.blueprint_key(module, name)
         if key is not None:
@@ -1054,7 +1135,7 @@ def finish(project: Project) -> None:
             continue
         for info in classes.get(r.name, []):
             ex = Extractor(project, info.module, None)
-            methods = {m.upper() for m in info.methods if m in ROUTE_VERBS}
+            methods = {m.upper() for m in info.methods if m in ROUTE_VERBS} or info.methods_attr
             if r.methods is None:
                 r.methods = methods or {"GET"}
             decs = list(info.decorators) + list(info.method_decorators)
@@ -1099,7 +1180,7 @@ def extract_requirements(project: Project, full: str, rel: str) -> None:
                     line = next((i + 1 for i, ln in enumerate(lines) if f'"{name}"' in ln), 1)
                     project.requirements.append(Requirement(_norm(name), version, rel, line, "lock"))
         return
-    if base == "poetry.lock":
+    if base in ("poetry.lock", "uv.lock"):  # [[package]] name = "..." / version = "..." in both
         name = None
         for i, ln in enumerate(lines):
             m = re.match(r'^name\s*=\s*"([^"]+)"', ln)

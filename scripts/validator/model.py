@@ -124,7 +124,18 @@ class Route:
 
 
 class HeaderOp:
-    __slots__ = ("col", "conditional_on_origin", "func", "line", "module", "name", "op", "value", "value_node")
+    __slots__ = (
+        "col",
+        "conditional_on_origin",
+        "func",
+        "in_dev_branch",
+        "line",
+        "module",
+        "name",
+        "op",
+        "value",
+        "value_node",
+    )
 
     def __init__(
         self,
@@ -147,6 +158,7 @@ class HeaderOp:
         self.value_node = value_node
         self.func = func
         self.conditional_on_origin = conditional_on_origin
+        self.in_dev_branch = False  # written under `if app.debug:` and the like
 
     def __repr__(self):
         return f"HeaderOp({self.op!r}, {self.name!r}, {self.module.rel}:{self.line})"
@@ -243,7 +255,8 @@ class Project:
         self.modules: list[Module] = []
         self.parse_problems: list[tuple[str, int, int, str]] = []
         self.is_flask = False
-        self.app_sites: list[Fact] = []  # Flask(...) calls
+        self.app_sites: list[Fact] = []  # Flask(...) calls, or calls of a Flask subclass
+        self.flask_subclasses: set[str] = set()
         self.cors_calls: list[Fact] = []  # CORS(...) / cross_origin(...)
         self.limiter_calls: list[Fact] = []  # Limiter(...)
         self.limiter_names: set[str] = set()

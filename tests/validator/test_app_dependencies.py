@@ -54,6 +54,7 @@ def test_app001_unbound_extensions_bound_in_factory(tmp_path, capsys):
         ("setup.py", 'from setuptools import setup\nsetup(install_requires=["Flask-Cors==3.0.10"])\n', ["DEP001"]),
         ("Pipfile", '[packages]\nflask = "==3.0.0"\nflask-cors = "*"\n', ["DEP001"]),
         ("poetry.lock", '[[package]]\nname = "flask-cors"\nversion = "5.0.0"\n', ["DEP001"]),
+        ("uv.lock", '[[package]]\nname = "flask"\nversion = "3.1.2"\nsource = { registry = "x" }\n', ["DEP001"]),
         (
             "Pipfile.lock",
             '{"default": {"flask": {"version": "==3.1.3"}, "flask-cors": {"version": "==6.0.0"}}}',
@@ -69,3 +70,24 @@ def test_dep001(tmp_path, capsys, fname, content, expected):
 def test_no_flask_no_findings(tmp_path, capsys):
     files = {"main.py": "import aiohttp\nprint('hello')\n", "requirements.txt": "flask-cors==3.0.0\n"}
     assert scan(tmp_path, files, capsys) == []
+
+
+def test_flask_subclass_builds_the_app(tmp_path, capsys):
+    """ckan's CKANFlask(Flask), FitTrackee's CustomFlask: the app is made there, and module-level setup on it
+    is APP001; project-wide findings point at it."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/app.py": """
+        from flask import Flask
+        from flask_cors import CORS
+        class CustomFlask(Flask):
+            pass
+        app = CustomFlask(__name__)
+        CORS(app, origins=["https://a.example"], max_age=600)
+    """,
+    }
+    found = scan(tmp_path, files, capsys, "--select", "APP001,HDR001")
+    assert sorted((f["rule"], f["path"], f["line"]) for f in found) == [
+        ("APP001", "pkg/app.py", 6),
+        ("HDR001", "pkg/app.py", 5),
+    ]

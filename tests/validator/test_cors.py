@@ -286,8 +286,8 @@ def test_init_app_options_are_read(tmp_path, capsys):
     found = _unbound(tmp_path, capsys, 'cors.init_app(app, resources=r"^/api/.*$", supports_credentials=True, '
                      "max_age=600)", config='    CORS_ORIGINS = "*"\n')
     assert found == [("CORS001", "app/__init__.py", 7), ("CORS002", "app/__init__.py", 7)]
-    # no options anywhere: flask-cors's defaults, reported where CORS is bound to the app
-    assert ("CORS001", "app/extensions.py", 2) in _unbound(tmp_path, capsys, "cors.init_app(app)")
+    # no options anywhere: flask-cors's defaults, reported where CORS is bound to the app (microblog-api)
+    assert ("CORS001", "app/__init__.py", 7) in _unbound(tmp_path, capsys, "cors.init_app(app)")
 
 
 @pytest.mark.parametrize(
@@ -315,3 +315,42 @@ def test_cors_behind_a_config_flag(tmp_path, capsys, enabled, expected):
     init = 'if app.config["ENABLE_CORS"]:\n                    cors.init_app(app, max_age=600)'
     found = _unbound(tmp_path, capsys, init, config=f"    ENABLE_CORS = {enabled}\n", select="CORS001")
     assert [r for r, _p, _l in found] == expected
+
+
+def test_cors004_once_for_many_cross_origin_decorators(tmp_path, capsys):
+    """alerta decorates 96 views with @cross_origin(): one CORS_MAX_AGE fixes them, so one finding."""
+    views = "".join(
+        f"@bp.route('/api/v{i}')\n@cross_origin(origins=['https://a.example'])\ndef view{i}():\n    return 'x'\n"
+        for i in range(3)
+    )
+    files = {"app/views.py": "from flask import Blueprint\nfrom flask_cors import cross_origin\n"
+                             "bp = Blueprint('api', __name__)\n" + views,
+             "app/__init__.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"}
+    found = scan(tmp_path, files, capsys, "--select", "CORS004")
+    assert [f["line"] for f in found] == [5] and "(and 2 more @cross_origin())" in found[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "guard,expected",
+    [
+        ('if "Origin" in request.headers:', ["CORS001"]),  # only checks that one was sent
+        ('if "Origin" in request.headers and allowCrossOrigin:', ["CORS001"]),  # OctoPrint: a feature flag
+        ('if "Origin" in request.headers and origin in ALLOWED:', []),
+        ('if set(["*", origin]) & ALLOWED:', []),  # redash
+    ],
+)
+def test_reflected_origin_guard(tmp_path, capsys, guard, expected):
+    files = {"app.py": f"""
+        from flask import Flask, request
+        ALLOWED = {{"https://a.example"}}
+        def create_app():
+            app = Flask(__name__)
+            @app.after_request
+            def cors(response):
+                origin = request.headers.get("Origin", "")
+                {guard}
+                    response.headers["Access-Control-Allow-Origin"] = origin
+                return response
+            return app
+    """}
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == expected

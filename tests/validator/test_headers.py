@@ -220,3 +220,20 @@ def test_flask_sslify_sends_hsts(tmp_path, capsys):
     found = scan(tmp_path, files, capsys, "--select", "HDR")
     assert [f["rule"] for f in found] == ["HDR002"]
     assert "Strict-Transport-Security" not in found[0]["message"] and "Referrer-Policy" in found[0]["message"]
+
+
+def test_hdr_computed_names_in_a_view_are_not_a_mechanism(tmp_path, capsys):
+    """httpbin's /response-headers and Mailu's nginx auth view copy arbitrary headers onto one response."""
+    files = {"app.py": """
+        from flask import Flask, request
+        def create_app():
+            app = Flask(__name__)
+            @app.get("/response-headers")
+            def response_headers():
+                response = app.response_class("ok")
+                for key, value in request.args.items():
+                    response.headers[key] = value
+                return response
+            return app
+    """}
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR")) == ["HDR001"]

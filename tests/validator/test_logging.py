@@ -71,6 +71,7 @@ def _log(tmp_path, capsys, stmt, setup=""):
     import logging
     from flask import Flask, request
     logger = logging.getLogger(__name__)
+    JWT_CLOCK_SKEW_SECONDS = 30
     def create_app():
         app = Flask(__name__)
         @app.post("/login")
@@ -140,6 +141,10 @@ def test_log003_positive(tmp_path, capsys, stmt, setup):
         ('logger.info("query %s", Token)', ""),  # a model class
         ('logger.info("pin policies %s", pin_pols)', "pin_pols = 1"),
         ('logger.info("sms %s", message); message = otp', 'message = "code <otp>"'),  # logged before
+        ('logger.info("url %s", url.replace(api_key, "*****"))', "url, api_key = 1, 2"),  # FitTrackee redacts
+        ('logger.info("upload %s", request.values[field_name])', 'field_name = "file.name"'),  # OctoPrint
+        ('logger.info("mode %s", "authenticated" if api_token else "public")', "api_token = 1"),  # quay
+        ('logger.info("skew %s", JWT_CLOCK_SKEW_SECONDS)', ""),  # = 30, a module constant
     ],
 )
 def test_log003_negative(tmp_path, capsys, stmt, setup):

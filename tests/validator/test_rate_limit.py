@@ -458,11 +458,13 @@ def create_app():
 @pytest.mark.parametrize(
     "login_body,extra,expected",
     [
-        # a method that merely mentions rate limits (pgAdmin) limits nothing
-        ("self_check_cpu_and_dirty_rate_limit(1)", "", ["RATE001"]),
+        # a method elsewhere that merely mentions rate limits (pgAdmin) limits nothing
+        ("pass", "def cpu():\n        return self_check_cpu_and_dirty_rate_limit(1)", ["RATE001"]),
         ("pass", "RateLimitErrorRetryHandler(max_retry_count=2)", ["RATE001"]),
-        # a quota answered with 429 from a view is not a rate limiter either (changedetection.io)
-        ('return "watch limit reached", 429', "", ["RATE001"]),
+        # a quota answered with 429 from another view is not a rate limiter either (changedetection.io)
+        ("pass", '@app.post("/watch")\n    def watch():\n        return "watch limit reached", 429', ["RATE001"]),
+        # Mailu: the login view asks its own limiter before checking the password
+        ('if should_rate_limit_ip(ip): return "slow down"', "", []),
         # a hand-made limiter: a before_request hook answering 429 (searxng's botdetection)
         (
             "pass",
@@ -475,3 +477,44 @@ def create_app():
 def test_what_counts_as_rate_limiting(tmp_path, capsys, login_body, extra, expected):
     src = LOGIN_ONLY.replace("{login_body}", login_body).replace("{extra}", extra)
     assert rules_of(scan(tmp_path, {"app.py": src}, capsys, "--select", "RATE001,RATE002")) == expected
+
+
+def test_a_project_decorator_that_answers_429_limits_its_routes(tmp_path, capsys):
+    """Mailu's @api_token_authorization checks should_rate_limit_ip() and abort(429)s: its routes are limited."""
+    files = {
+        "app/__init__.py": LOGIN_ONLY.replace("{login_body}", "pass")
+        .replace("{extra}", "")
+        .replace('@app.post("/login")', '@app.post("/login")\n    @api_token_authorization')
+        .replace("from flask import", "from .common import api_token_authorization\nfrom flask import"),
+        "app/common.py": """
+        from flask import abort
+        def api_token_authorization(func):
+            def wrapper(*args, **kwargs):
+                if too_many_attempts():
+                    abort(429)
+                return func(*args, **kwargs)
+            return wrapper
+    """,
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == []
+    files["app/common.py"] = files["app/common.py"].replace("abort(429)", "abort(401)")
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == ["RATE001"]
+
+
+def test_class_view_methods_attribute(tmp_path, capsys):
+    """A View with only dispatch_request takes its methods from `methods = [...]` (DVGA's GraphQL view)."""
+    files = {
+        "app.py": """
+        from flask import Flask
+        from flask.views import View
+        class Login(View):
+            methods = ["POST"]
+            def dispatch_request(self):
+                return "x"
+        def create_app():
+            app = Flask(__name__)
+            app.add_url_rule("/login", view_func=Login.as_view("login"))
+            return app
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001")) == ["RATE001"]

@@ -226,7 +226,9 @@ def _acao_ops(project):
     return [
         h
         for h in project.header_ops
-        if h.name.lower() == "access-control-allow-origin" and h.op in ("set", "setdefault", "add")
+        if h.name.lower() == "access-control-allow-origin"
+        and h.op in ("set", "setdefault", "add")
+        and not h.in_dev_branch  # FitTrackee: `if app.debug:` only
     ]
 
 
@@ -325,17 +327,22 @@ def cors_everywhere(project):
     fix="Set max_age (e.g. 600) in the CORS options or CORS_MAX_AGE.",
 )
 def no_max_age(project):
+    if any_config(project, "CORS_MAX_AGE") is not None:
+        return
+    lookup = _views(project)[0][1]
+    decorators = []
     for fact in _cors_facts(project):
-        lookup = _views(project)[0][1]
-        if any_config(project, "CORS_MAX_AGE") is not None:
-            return
-        for _pattern, opts in cors_entries(project, fact, lookup):
-            if "max_age" not in opts:
-                yield hit(
-                    fact,
-                    f"{fact.kind}() sets no max_age, so browsers re-send the preflight for every request",
-                )
-                break
+        if any("max_age" not in opts for _pattern, opts in cors_entries(project, fact, lookup)):
+            if fact.kind == "cross_origin":
+                decorators.append(fact)
+                continue
+            yield hit(fact, f"{fact.kind}() sets no max_age, so browsers re-send the preflight for every request")
+    if decorators:  # alerta has 96 @cross_origin(): one CORS_MAX_AGE fixes them all, so one finding
+        more = f" (and {len(decorators) - 1} more @cross_origin())" if len(decorators) > 1 else ""
+        yield hit(
+            decorators[0],
+            f"cross_origin() sets no max_age{more}, so browsers re-send the preflight for every request",
+        )
 
 
 @rule(

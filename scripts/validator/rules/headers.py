@@ -60,10 +60,26 @@ def set_headers(project) -> set[str]:
     return names
 
 
+RESPONSE_HOOKS = ("after_request", "after_app_request")
+
+
+def hook_header_writes(project) -> list:
+    """Computed-name header writes made by a response hook (searxng copies settings.yml's headers,
+    pgAdmin takes the names from config values). The same write in a view sets that view's headers only
+    (httpbin's /response-headers, Mailu's nginx auth answers)."""
+    hook_funcs = {id(h.func) for h in project.hooks if h.kind in RESPONSE_HOOKS and h.func is not None}
+    hook_names = {(h.target or "").rsplit(".", 1)[-1] for h in project.hooks if h.kind in RESPONSE_HOOKS}
+    return [
+        w
+        for w in project.computed_header_writes
+        if w.func is not None and (id(w.func) in hook_funcs or getattr(w.func, "name", None) in hook_names)
+    ]
+
+
 def has_mechanism(project) -> bool:
     return (
         bool(project.header_libs)
-        or bool(project.computed_header_writes)  # names from settings (searxng) or config values (pgAdmin)
+        or bool(hook_header_writes(project))
         or any(h.name.lower() in SECURITY_HEADERS for h in project.header_ops)
         or any(SECURITY_HEADERS.intersection(c.headers) for c in project.server_confs)
     )
@@ -102,12 +118,12 @@ def missing_headers(project):
             project.header_libs[0]
             if project.header_libs
             else next((h for h in writes if h.name.lower() in SECURITY_HEADERS), None)
-            or next(iter(project.computed_header_writes), None)
+            or next(iter(hook_header_writes(project)), None)
         )
         target = where if where is not None else project.anchor
         note = ""
-        if project.computed_header_writes:
-            w = project.computed_header_writes[0]
+        if hook_header_writes(project):
+            w = hook_header_writes(project)[0]
             note = f" (not counted: headers whose names are computed at run time, {w.module.rel}:{w.line})"
         yield hit(target, "never set: " + ", ".join(missing) + note)
 

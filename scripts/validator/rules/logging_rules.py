@@ -278,8 +278,9 @@ class Taint:
     """Which names in one function hold sensitive data, from simple assignments (in source order: a
     name assigned a secret on line 12 does not taint a log call on line 10)."""
 
-    def __init__(self, func, bare_token: bool = True):
+    def __init__(self, func, bare_token: bool = True, constants: dict | None = None):
         self.bare_token = bare_token
+        self.constants = constants or {}
         self.names: dict[str, tuple[str, int]] = {}  # name -> (reason, line of the first tainting assignment)
         self.before = 1 << 30
         if func is not None:
@@ -297,6 +298,11 @@ class Taint:
                             self.names[t.id] = (reason, n.lineno)
             self.before = 1 << 30
 
+    def _numeric_constant(self, name: str) -> bool:
+        """JWT_CLOCK_SKEW_SECONDS = 30: a number or flag is no secret, whatever its name says."""
+        value = self.constants.get(name)
+        return isinstance(value, ast.Constant) and isinstance(value.value, (int, float, bool))
+
     def check_at(self, node, line: int) -> str | None:
         self.before = line
         try:
@@ -313,7 +319,7 @@ class Taint:
             tainted = self.names.get(node.id)
             if tainted is not None and tainted[1] < self.before:
                 return tainted[0]
-            if sensitive_name(node.id, self.bare_token):
+            if sensitive_name(node.id, self.bare_token) and not self._numeric_constant(node.id):
                 return f"`{node.id}`"
             return None
         if isinstance(node, ast.Attribute):
@@ -341,6 +347,8 @@ class Taint:
                 if base.endswith("cookies"):
                     return f"the {key!r} cookie"
                 return None  # one non-sensitive field: request.form["username"], llm_cfg["model"]
+            if base in BODY_SOURCES and not base.endswith("cookies"):
+                return None  # request.values[input_name]: one field, named by a variable (OctoPrint's upload name)
             return self.check(node.value, depth + 1) or self.check(sl, depth + 1)
         if isinstance(node, ast.Call):
             fname = dotted(node.func) or ""
@@ -369,7 +377,9 @@ class Taint:
                 r = self.check(node.func.value, depth + 1)
                 if r:
                     return r
-            for a in node.args:
+            # s.replace(api_key, "*****") takes the secret out: only the replacement goes in
+            args = node.args[1:] if name == "replace" else node.args
+            for a in args:
                 r = self.check(a, depth + 1)
                 if r:
                     return r
@@ -399,6 +409,8 @@ class Taint:
             return None
         if isinstance(node, ast.Compare):
             return None  # logging the *result* of a comparison leaks nothing directly
+        if isinstance(node, ast.IfExp):  # "authenticated" if token else "public": the test is not logged
+            return self.check(node.body, depth + 1) or self.check(node.orelse, depth + 1)
         for child in ast.iter_child_nodes(node):
             r = self.check(child, depth + 1)
             if r:
@@ -418,7 +430,7 @@ def sensitive_logging(project):
     for fact in project.log_calls:
         key = id(fact.func)
         if key not in cache:
-            cache[key] = Taint(fact.func, bare_token=_reads_requests(fact.module))
+            cache[key] = Taint(fact.func, bare_token=_reads_requests(fact.module), constants=fact.module.constants)
         taint = cache[key]
         call = fact.node
         args = list(call.args)
