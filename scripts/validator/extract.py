@@ -989,6 +989,14 @@ def _enforces_limit(fdef) -> str | None:
     return found
 
 
+def _limiting_decorator(project: Project, ex, dec) -> bool:
+    """A rate-limit decorator, or a project decorator that enforces a limit (Mailu's api_token_authorization)."""
+    if ex.is_rate_decorator(dec) == "limit":
+        return True
+    name = last(dotted(dec.func if isinstance(dec, ast.Call) else dec))
+    return any(_enforces_limit(fdef) for _m, fdef in project._funcs.get(name, []))  # type: ignore[attr-defined]
+
+
 def _limits_in_views_and_decorators(project: Project) -> None:
     """A route is limited by its own code too: a limiter check or a 429 in the view, or in a project
     decorator on it. Only a limiter call is evidence of rate limiting in the project: a 429 in one view
@@ -1142,7 +1150,7 @@ def finish(project: Project) -> None:
             if any(ex.is_rate_decorator(d) == "limit" for d in decs):
                 r.limited = True
             posts = [info.methods[m] for m in info.methods if m in ("post", "put", "patch")]
-            if posts and all(any(ex.is_rate_decorator(d) == "limit" for d in dl) for dl in posts):
+            if posts and all(any(_limiting_decorator(project, ex, d) for d in dl + decs) for dl in posts):
                 r.limited = True
             if any(ex.is_rate_decorator(d) == "exempt" for d in decs):
                 r.exempt = True

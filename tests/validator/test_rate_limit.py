@@ -518,3 +518,34 @@ def test_class_view_methods_attribute(tmp_path, capsys):
     """
     }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001")) == ["RATE001"]
+
+
+def test_a_limiting_decorator_on_a_class_view_method(tmp_path, capsys):
+    """Mailu's flask-restx Resources wrap post() in @common.api_token_authorization, which abort(429)s."""
+    files = {
+        "app/__init__.py": """
+        from flask import Flask
+        from flask.views import MethodView
+        from . import common
+        class Tokens(MethodView):
+            @common.api_token_authorization
+            def post(self):
+                return "token"
+        def create_app():
+            app = Flask(__name__)
+            app.add_url_rule("/tokens", view_func=Tokens.as_view("tokens"))
+            return app
+    """,
+        "app/common.py": """
+        from flask import abort
+        def api_token_authorization(func):
+            def wrapper(*args, **kwargs):
+                if should_rate_limit_ip():
+                    abort(429)
+                return func(*args, **kwargs)
+            return wrapper
+    """,
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == []
+    files["app/common.py"] = files["app/common.py"].replace("should_rate_limit_ip", "is_blocked").replace("429", "403")
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == ["RATE001"]
