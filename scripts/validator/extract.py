@@ -1108,7 +1108,8 @@ def finish(project: Project) -> None:
     for module, text in texts:
         # a request-handling module (privacyIDEA's CA certificate "request id" next to token_urlsafe is not)
         handles_requests = module.is_flask or "environ" in text or "contextvar" in text
-        if handles_requests and RID_TEXT.search(text) and ID_GEN.search(text):
+        # cheapest test first: a case-insensitive alternation over a whole module is slow (~1 ms/1k lines)
+        if handles_requests and ID_GEN.search(text) and RID_TEXT.search(text):
             project.request_id_evidence.append(Fact("rid-generated", module, None, 1, 1))
         if any(f"import {p}" in text or f"from {p}" in text for p in RID_PACKAGES):
             project.request_id_evidence.append(Fact("rid-package", module, None, 1, 1))

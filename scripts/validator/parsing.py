@@ -65,7 +65,22 @@ def route_paths(text: str) -> list[tuple[str, str]]:
     return out
 
 
-LOG_CALL = lazy(r"\b\w*(?:log|LOG|Log)\w*\.(?:debug|info|warning|warn|error|exception|critical|fatal|log|msg)\(")
+_RECEIVER_END = lazy(r"\w*$")
+
+
+def _log_call(chunk: str) -> bool:
+    """A call like ``logger.info(`` / ``self.log.debug(``: the name right before the method mentions log.
+    Found from the method names: a pattern starting with \\w* would be tried at every position."""
+    for method in LOG_METHOD_CALLS:
+        start = chunk.find(method)
+        while start != -1:
+            receiver = _RECEIVER_END.search(chunk, max(0, start - 80), start).group()
+            if "log" in receiver or "LOG" in receiver or "Log" in receiver:
+                return True
+            start = chunk.find(method, start + 1)
+    return False
+
+
 _START = lazy(r"[A-Za-z_@]")
 _CONT = lazy(r"(?:else|elif|except|finally)\b|[)\]}]")
 _CONST = lazy(r"[A-Z_][A-Z0-9_]*\s*(?::[^=]*)?=")
@@ -232,10 +247,20 @@ TRIGGER_WORDS = (
     "429",  # a hand-made rate limiter answers Too Many Requests
     "toomanyrequests",
 )
-_CONFIG_USE = lazy(
-    r"config\[[^\]\n]*\]\s*=(?!=)|config\.(?:update|from_\w+|setdefault)\(|^[ \t]*class\s[^\n]*(?:config|settings)",
-    re.M,
-)
+# Config writes: app.config["X"] = ..., config.update/from_*/setdefault(...), a class named like a config.
+# Three patterns, each tried only when its literal is present: one alternation without a common literal
+# made the scan try every position of every block (~10 ms on redash).
+_CONFIG_ITEM = lazy(r"config\[[^\]\n]*\]\s*=(?!=)")
+_CONFIG_CALL = lazy(r"config\.(?:update|from_\w+|setdefault)\(")
+_CONFIG_CLASS = lazy(r"^[ \t]*class\s[^\n]*(?:config|settings)", re.M)
+
+
+def _config_use(low: str) -> bool:
+    return bool(
+        ("config[" in low and _CONFIG_ITEM.search(low))
+        or ("config." in low and _CONFIG_CALL.search(low))
+        or ("class" in low and _CONFIG_CLASS.search(low))
+    )
 _CLASS_VIEW = ("resource", "methodview", "view)")
 LOG_METHOD_CALLS = (
     ".debug(",
@@ -281,7 +306,7 @@ def wanted(chunk: str, all_routes: bool = False, extra_words: tuple = ()) -> boo
     low = chunk.lower()
     if any(w in low for w in TRIGGER_WORDS) or any(w in low for w in extra_words):
         return True
-    if "config" in low and _CONFIG_USE.search(low):
+    if "config" in low and _config_use(low):
         return True
     if any(w in low for w in _CLASS_VIEW) and low.lstrip().startswith(("class", "@")):
         if all_routes or "decorators" in low or _auth_header(chunk):
@@ -290,7 +315,7 @@ def wanted(chunk: str, all_routes: bool = False, extra_words: tuple = ()) -> boo
         return True
     if "log" in low and any(m in low for m in LOG_METHOD_CALLS):
         if any(w in low for w in SENSITIVE_WORDS) or ("pin" in low and _PIN.search(low)):  # LOG003
-            return bool(LOG_CALL.search(chunk))
+            return _log_call(chunk)
         if "status" in low and "method" in low:  # LOG002: a completion log
             return True
     return False
