@@ -279,12 +279,17 @@ class Taint:
     name assigned a secret on line 12 does not taint a log call on line 10)."""
 
     def __init__(self, func, bare_token: bool = True, constants: dict | None = None):
+        self.func = func
         self.bare_token = bare_token
         self.constants = constants or {}
-        self.names: dict[str, tuple[str, int]] = {}  # name -> (reason, line of the first tainting assignment)
+        self.names: dict[str, tuple[str, int]] | None = None  # name -> (reason, line of the first tainting assignment)
         self.before = 1 << 30
-        if func is not None:
-            assigns = [n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AnnAssign))]
+
+    def _tainted(self, name: str):
+        if self.names is None:  # computed on the first name looked up: most log calls pass no local name
+            self.names = {}
+            before = self.before
+            assigns = [n for n in ast.walk(self.func) if isinstance(n, (ast.Assign, ast.AnnAssign))]
             assigns.sort(key=lambda n: n.lineno)
             for _ in range(2):
                 for n in assigns:
@@ -296,7 +301,8 @@ class Taint:
                     for t in targets:
                         if isinstance(t, ast.Name) and reason and t.id not in self.names:
                             self.names[t.id] = (reason, n.lineno)
-            self.before = 1 << 30
+            self.before = before
+        return self.names.get(name)
 
     def _numeric_constant(self, name: str) -> bool:
         """JWT_CLOCK_SKEW_SECONDS = 30: a number or flag is no secret, whatever its name says."""
@@ -316,7 +322,7 @@ class Taint:
         if isinstance(node, ast.Constant):
             return None
         if isinstance(node, ast.Name):
-            tainted = self.names.get(node.id)
+            tainted = self._tainted(node.id) if self.func is not None else None
             if tainted is not None and tainted[1] < self.before:
                 return tainted[0]
             if sensitive_name(node.id, self.bare_token) and not self._numeric_constant(node.id):
