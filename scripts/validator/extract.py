@@ -603,6 +603,11 @@ class Extractor:
         if tail == "cross_origin" and self.is_library(resolved, name, "flask_cors"):
             self.p.cors_calls.append(self.fact("cross_origin", call, func=func, dev=dev))
             return
+        if kwarg(call, "key_func") is not None and tail in ("Limiter", "limit", "shared_limit"):
+            self.p.rate_key_funcs.append((kwarg(call, "key_func"), self.fact("key_func", call, func=func)))
+        elif tail == "Limiter" and call.args and isinstance(call.args[0], (ast.Lambda, ast.Name, ast.Attribute)):
+            # Limiter(key_func, ...) in Flask-Limiter >= 3, Limiter(app, ...) before: the rule tells them apart
+            self.p.rate_key_funcs.append((call.args[0], self.fact("key_func", call, func=func)))
         if tail == "Limiter" and self.is_library(resolved, name, "flask_limiter"):
             self.p.limiter_calls.append(
                 self.fact("Limiter", call, func=func, module_level=module_level, target=target, dev=dev)

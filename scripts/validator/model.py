@@ -260,6 +260,7 @@ class Project:
         self.cors_calls: list[Fact] = []  # CORS(...) / cross_origin(...)
         self.limiter_calls: list[Fact] = []  # Limiter(...)
         self.limiter_names: set[str] = set()
+        self.rate_key_funcs: list[tuple[ast.expr, Fact]] = []  # key_func= of Limiter(...) / limiter.limit(...)
         self.rate_limit_evidence: list[Fact] = []
         self.limited_targets: set[str] = set()  # names wrapped by limiter.limit(...)(x)
         self.exempt_targets: set[str] = set()

@@ -245,6 +245,9 @@ TRIGGER_WORDS = (
     "from_prefixed_env",
     "from_envvar",
     "429",  # a hand-made rate limiter answers Too Many Requests
+    "access_route",  # rate-limit keys read from client-controlled headers (RATE007)
+    "forwarded",
+    "x-real-ip",
     "toomanyrequests",
 )
 # Config writes: app.config["X"] = ..., config.update/from_*/setdefault(...), a class named like a config.

@@ -549,3 +549,45 @@ def test_a_limiting_decorator_on_a_class_view_method(tmp_path, capsys):
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == []
     files["app/common.py"] = files["app/common.py"].replace("should_rate_limit_ip", "is_blocked").replace("429", "403")
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == ["RATE001"]
+
+
+@pytest.mark.parametrize(
+    "key,expected",
+    [
+        ("from flask_limiter.util import get_ipaddr\nlimiter = Limiter(get_ipaddr)", ["RATE007"]),
+        (
+            "limiter = Limiter(key_func=lambda: request.headers.get('X-Forwarded-For', request.remote_addr))",
+            ["RATE007"],
+        ),
+        ("def client_ip():\n    return request.access_route[0]\nlimiter = Limiter(key_func=client_ip)", ["RATE007"]),
+        (
+            "def client_ip():\n    return request.environ.get('HTTP_X_REAL_IP')\nlimiter = Limiter(client_ip)",
+            ["RATE007"],
+        ),
+        # the last entry: the one a single trusted proxy appended
+        (
+            "def client_ip():\n    return request.headers['X-Forwarded-For'].split(',')[-1].strip()\n"
+            "limiter = Limiter(key_func=client_ip)",
+            [],
+        ),
+        ("from flask_limiter.util import get_remote_address\nlimiter = Limiter(key_func=get_remote_address)", []),
+        ("limiter = Limiter(app, key_func=get_remote_address)", []),  # Flask-Limiter 1.x/2.x: app first
+    ],
+)
+def test_rate007_client_controlled_key(tmp_path, capsys, key, expected):
+    ext = "from flask import request\nfrom flask_limiter import Limiter\n" + key + "\n"
+    files = {"app/extensions.py": ext, "app/__init__.py": "from flask import Flask\napp = None\n"}
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE007")) == expected
+
+
+def test_rate007_per_route_key(tmp_path, capsys):
+    auth = """
+    from flask import Blueprint, request
+    from .extensions import limiter
+    bp = Blueprint("auth", __name__)
+    @bp.post("/login")
+    @limiter.limit("5/minute", key_func=lambda: request.headers.get("X-Real-IP"))
+    def login(): return "x"
+    """
+    found = scan(tmp_path, app_with(auth), capsys, "--select", "RATE007")
+    assert [(f["path"], f["line"]) for f in found] == [("app/auth.py", 5)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..astutil import UNKNOWN, ConfigRef, EnvRef, kwarg
+from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, kwarg, last, str_const
 from ..lazyre import lazy
 from . import hit, rule
 from ._common import any_config, production_views, value_of
@@ -230,3 +230,68 @@ def no_default_limits(project):
                 fact,
                 "Limiter has no default_limits/application_limits: routes without a decorator are unlimited",
             )
+
+
+# Request headers any client can set: a proxy may append to them (X-Forwarded-For keeps the client's value
+# first) or overwrite them, but an app reachable without that proxy gets whatever the client sent.
+SPOOFABLE_HEADERS = {
+    "x-forwarded-for",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-cluster-client-ip",
+    "forwarded",
+}
+
+
+def _spoofable_source(node) -> str | None:
+    """What in this key function reads a client-controlled address, if anything."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript) and _last_element(sub):
+            return None  # value.split(",")[-1]: the entry the (one) trusted proxy appended
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == "access_route":
+            return "request.access_route (the client's own X-Forwarded-For entries come first)"
+        text = str_const(sub) if isinstance(sub, ast.Constant) else None
+        if text:
+            header = text.lower().replace("_", "-")
+            header = header[5:] if header.startswith("http-") else header
+            if header in SPOOFABLE_HEADERS:
+                return f"the {text} request header"
+    return None
+
+
+def _last_element(sub: ast.Subscript) -> bool:
+    index = sub.slice
+    return isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and getattr(index.operand, "value", 0) == 1
+
+
+@rule(
+    "RATE007",
+    "warning",
+    "rate-limit key taken from a client-controlled header",
+    fix="Key on request.remote_addr (flask_limiter.util.get_remote_address) and let werkzeug's ProxyFix, "
+    "configured with the number of trusted proxies, set it from X-Forwarded-For.",
+)
+def spoofable_key(project):
+    funcs = getattr(project, "_funcs", {})
+    for node, fact in project.rate_key_funcs:
+        name = dotted(node) or ""
+        if last(name) == "get_ipaddr":
+            yield hit(
+                fact,
+                "key_func=get_ipaddr keys limits on the first X-Forwarded-For entry, which the client writes: "
+                "a new value per request escapes every limit",
+            )
+            continue
+        bodies = [node] if isinstance(node, ast.Lambda) else [f for _m, f in funcs.get(last(name), [])]
+        for body in bodies:
+            source = _spoofable_source(body)
+            if source:
+                yield hit(
+                    fact,
+                    f"the rate-limit key {name or 'lambda'} reads {source}: a client sending a new value per "
+                    "request escapes every limit (unless only a proxy that overwrites it can reach the app)",
+                )
+                break
