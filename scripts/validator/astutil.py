@@ -154,7 +154,9 @@ def evaluate(node, consts: dict | None = None, local: dict | None = None, depth:
     if isinstance(node, ast.Call):
         fname = dotted(node.func) or ""
         args = node.args
-        if fname in ("os.getenv", "getenv") or (fname.endswith(".get") and _is_environ(node.func.value)):
+        if fname in ("os.getenv", "getenv") or (
+            fname.endswith(".get") and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value)
+        ):
             if args and str_const(args[0]) is not None:
                 if len(args) > 1:
                     return EnvRef(args[0].value, evaluate(args[1], consts, local, depth + 1), True)

@@ -113,6 +113,10 @@ def walk(root: str, extra_excludes: list[str]) -> Discovered:
         if rel_dir and ("pyvenv.cfg" in filenames or "SKILL.md" in filenames):
             dirnames[:] = []
             continue
+        # `pip install --target libs/` (bazarr vendors 112 packages so): *.dist-info next to the packages
+        if rel_dir and any(d.endswith(".dist-info") for d in dirnames):
+            dirnames[:] = []
+            continue
         keep = []
         for d in sorted(dirnames):
             rel = f"{rel_dir}/{d}" if rel_dir else d

@@ -63,7 +63,7 @@ CONFIG_FILE = lazy(r"(?i)(^|/)[^/]*(config|settings)[^/]*\.(py|cfg)$")
 CONFIG_CLASS = lazy(r"(?i)config|settings")
 UPPER = lazy(r"^[A-Z][A-Z0-9_]*$")
 RID_TEXT = lazy(r"(?i)request[-_]?id|correlation[-_]?id|trace[-_]?id")
-ID_GEN = lazy(r"uuid\d?\(|uuid\.uuid|token_hex|token_urlsafe|ulid|nanoid|shortuuid")
+ID_GEN = lazy(r"\buuid\d?\(|uuid\.uuid|token_hex|token_urlsafe|\bulid|nanoid|shortuuid")
 RID_PACKAGES = (
     "flask_request_id",
     "flask_log_request_id",
@@ -172,7 +172,10 @@ class Extractor:
     def is_library(self, resolved: str, name: str, module: str) -> bool:
         """``name`` is the library's class: imported from it, or not imported at all (star import, snippet).
         LibreTranslate's ``from .no_limiter import Limiter`` is a no-op stub, not Flask-Limiter."""
-        return resolved.startswith(module) or (resolved == name and name.split(".")[0] not in self.m.imports)
+        head = name.split(".")[0]
+        return resolved.startswith(module) or (
+            resolved == name and head not in self.m.imports and head not in self.local_imports
+        )
 
     def is_rate_decorator(self, dec: ast.expr, plain_call: bool = False) -> str | None:
         """'limit' | 'exempt' | None. A plain call (not applied as a decorator) counts only when it is a
@@ -480,7 +483,10 @@ class Extractor:
             # app.wsgi_app = Middleware(app.wsgi_app)
             if isinstance(t, ast.Attribute) and t.attr == "wsgi_app":
                 owner = dotted(t.value)
-                if func is None and owner in self.p._module_apps.get(self.m.rel, set()):  # type: ignore
+                dispatcher = isinstance(value, ast.Call) and last(dotted(value.func)) == "DispatcherMiddleware"
+                # app.wsgi_app = DispatcherMiddleware(Flask("frame"), {...: create_app()}): Flask's documented
+                # application-dispatching entry module, not middleware configured on a module-level app
+                if func is None and not dispatcher and owner in self.p._module_apps.get(self.m.rel, set()):  # type: ignore
                     self.p.module_setup.append(self.fact("wsgi_app", s, module_level=True, owner=owner))
             # module-level constants in config files
             if func is None and cls is None and isinstance(t, ast.Name) and UPPER.match(t.id) and self.m.is_config_file:
@@ -582,7 +588,8 @@ class Extractor:
     def handle_call(self, call: ast.Call, func, cls, dev, loops, stmt, target=None):
         name = call_name(call)
         resolved = self.resolve(name)
-        tail = last(name)
+        # the class's own name, also under an alias (invenio: `from flask_talisman import Talisman as TalismanClass`)
+        tail = last(resolved) if resolved != name and "." in resolved else last(name)
         module_level = func is None and cls is None
         m_apps = self.p._module_apps.setdefault(self.m.rel, set())  # type: ignore[attr-defined]
         first = dotted(call.args[0]) if call.args else None
@@ -654,7 +661,7 @@ class Extractor:
             self.p.rate_limit_evidence.append(self.fact("limit", call))
         if (
             (tail == "abort" and call.args and _is_429(call.args[0]))
-            or tail == "TooManyRequests"
+            or (tail == "TooManyRequests" and (resolved.startswith("werkzeug") or resolved == name))
             or (tail in ("Response", "make_response") and any(_is_429(a) for a in [*call.args, kwarg(call, "status")]))
         ):
             self.p.rate_limit_evidence.append(self.fact("429", call, func=func))  # a hand-made limiter
@@ -664,6 +671,10 @@ class Extractor:
             cls_name = last(dotted(call.args[0]))
             for a in call.args[1:]:
                 rule = str_const(a)
+                if rule is None and isinstance(a, ast.Call) and a.args:
+                    rule = str_const(a.args[0])  # tasking-manager: format_url("users/actions/register/")
+                    if rule and not rule.startswith("/"):
+                        rule = "/" + rule
                 if rule:
                     self.p.route_paths.append(rule)
                     self.p.routes.append(
@@ -1118,8 +1129,11 @@ def finish(project: Project) -> None:
             project.request_id_evidence.append(Fact("rid-generated", module, None, 1, 1))
         if any(f"import {p}" in text or f"from {p}" in text for p in RID_PACKAGES):
             project.request_id_evidence.append(Fact("rid-package", module, None, 1, 1))
-        if "accesslog" in text and re.search(r"access_log_format\s*=.*%\((?:D|T|L|M)\)s", text):
-            project.access_log_with_duration = True
+        if "accesslog" in text and "access_log_format" in text:
+            # access_log_format = "...", {"access_log_format": ...} or cfg.set(...), maybe over several lines
+            at = text.index("access_log_format")
+            if re.search(r"%\((?:D|T|L|M)\)s", text[at : at + 600]):
+                project.access_log_with_duration = True
         if os.path.basename(module.rel) in pyfiles and not module.is_config_file:
             module.is_config_file = True
             for stmt_name, node in module.constants.items():

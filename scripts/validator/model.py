@@ -378,7 +378,8 @@ class Project:
         return (self.modules[0].rel if self.modules else "."), 1, 1
 
 
-_FLASK_IMPORT = lazy(rb"^[ \t]*(?:from|import)[ \t]+flask", re.M)
+# flask itself, not only an extension: a FastAPI project with a stale `from flask_migrate import` is no Flask app
+_FLASK_IMPORT = lazy(rb"^[ \t]*(?:from|import)[ \t]+flask\b", re.M)
 
 
 def _read(path: str) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 
 from .lazyre import lazy
 
@@ -328,7 +329,9 @@ def _parse(text: str, name: str) -> ast.Module:
     try:
         return ast.parse(text, filename=name)
     except SyntaxError as exc:
-        raise ParseFailure(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+        # the file may use syntax newer than the Python running the validator (PEP 695 generics on 3.11)
+        version = f"Python {sys.version_info[0]}.{sys.version_info[1]}"
+        raise ParseFailure(f"syntax error under {version}: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
     except (ValueError, TypeError) as exc:
         raise ParseFailure(f"cannot parse: {exc}") from None
     except (RecursionError, MemoryError):

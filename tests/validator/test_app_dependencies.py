@@ -91,3 +91,40 @@ def test_flask_subclass_builds_the_app(tmp_path, capsys):
         ("APP001", "pkg/app.py", 6),
         ("HDR001", "pkg/app.py", 5),
     ]
+
+
+def test_app001_dispatcher_entry_module_is_not_module_level_setup(tmp_path, capsys):
+    """cve-search's wsgi.py mounts the factory-built app under a prefix, as Flask's docs show."""
+    files = {
+        "wsgi.py": """
+        from flask import Flask
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+        from web import create_app
+        app = Flask("FRAME")
+        app.wsgi_app = DispatcherMiddleware(Flask("FRAME"), {"/cve": create_app()})
+    """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "APP001")) == []
+
+
+def test_aliased_extension_classes_are_recognised(tmp_path, capsys):
+    """invenio-app imports `Talisman as TalismanClass` and `Limiter as LimiterClass`."""
+    files = {"app.py": """
+        from flask import Flask
+        from flask_cors import CORS as CorsExt
+        from flask_limiter import Limiter as LimiterClass
+        from flask_talisman import Talisman as TalismanClass
+        def create_app():
+            app = Flask(__name__)
+            CorsExt(app)
+            LimiterClass(app=app, key_func=lambda: "x", storage_uri="memory://")
+            TalismanClass(app)
+            return app
+    """, "requirements.txt": "flask-talisman<1.0\n"}
+    assert {f["rule"] for f in scan(tmp_path, files, capsys)} >= {"CORS001", "RATE003", "HDR004"}
+
+
+def test_an_extension_import_alone_is_not_a_flask_project(tmp_path, capsys):
+    """tasking-manager moved to FastAPI; a stale `from flask_migrate import Migrate` remained in manage.py."""
+    files = {"manage.py": "from flask_migrate import Migrate\n", "main.py": "from fastapi import FastAPI\n"}
+    assert scan(tmp_path, files, capsys) == []

@@ -193,6 +193,9 @@ def test_default_exclusions(tmp_path, capsys):
             "conftest.py": BAD_APP.replace("{comment}", ""),
             "tests.py": BAD_APP.replace("{comment}", ""),
             "myenv/pyvenv.cfg": "home = /usr\n",
+            # bazarr's `pip install --target libs`: packages next to their *.dist-info
+            "libs/flask_cors/core.py": BAD_APP.replace("{comment}", ""),
+            "libs/flask_cors-5.0.0.dist-info/METADATA": "Name: flask-cors\n",
             "myenv/app.py": BAD_APP.replace("{comment}", ""),
         }
     )

@@ -354,3 +354,21 @@ def test_reflected_origin_guard(tmp_path, capsys, guard, expected):
             return app
     """}
     assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == expected
+
+
+def test_an_origin_setting_is_not_the_request_origin(tmp_path, capsys):
+    """cve-search writes config.getCORSAllowOrigin() into the header: the operator's choice, not reflection."""
+    files = {"app.py": """
+        from flask import Flask
+        from . import config
+        ALLOWED_ORIGIN = "https://app.example.com"
+        def create_app():
+            app = Flask(__name__)
+            @app.after_request
+            def cors(response):
+                response.headers.add("Access-Control-Allow-Origin", config.getCORSAllowOrigin())
+                response.headers["Access-Control-Allow-Origin"] = ALLOWED_ORIGIN
+                return response
+            return app
+    """}
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == []

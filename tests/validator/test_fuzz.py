@@ -142,3 +142,24 @@ def test_decode_agrees_with_tokenize(head, body):
     except ParseFailure:
         got = None
     assert got == expected, raw
+
+
+def test_calls_of_call_results_do_not_crash(tmp_path, capsys):
+    """bazarr crashed the scan (exit 2) on `x.get(...)(...)`: the called function is itself a call."""
+    from .util import scan
+
+    files = {
+        "app.py": """
+        from flask import Flask
+        loaders = {}
+        def create_app():
+            app = Flask(__name__)
+            app.config["SECRET_KEY"] = loaders.get("secret")()
+            @app.after_request
+            def headers(response):
+                response.headers["X-Frame-Options"] = loaders.get("frame")()
+                return response
+            return app
+    """
+    }
+    assert {f["rule"] for f in scan(tmp_path, files, capsys)} >= {"HDR002"}

@@ -168,6 +168,8 @@ def test_hdr004_xss_header(tmp_path, capsys, value, expected):
         ("flask-talisman<1.0\n", "", ["HDR004"]),
         ("flask-talisman==0.8.1\n", "x_xss_protection=False", []),
         ("flask-talisman==1.1.0\n", "", []),
+        ("flask-talisman==1.0.0\n", "", ["HDR004"]),  # the default flipped in 1.1.0 (talisman.py at both tags)
+        ("flask-talisman>=0.3.2,<1.1\n", "", ["HDR004"]),
         ("flask-talisman\n", "", []),
         ("flask-talisman>=1.0\n", "x_xss_protection=True", ["HDR004"]),
     ],

@@ -58,6 +58,22 @@ def test_log001_log002_missing(tmp_path, capsys):
     assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG")) == ["LOG001", "LOG002"]
 
 
+@pytest.mark.parametrize(
+    "conf",
+    [
+        "accesslog = \"-\"\naccess_log_format = '%(r)s %(s)s %(D)s'\n",
+        # cve-search: options dict handed to a custom gunicorn application, format on its own line
+        'options = {\n    "accesslog": "-",\n    "access_log_format":\n        \'%(m)s %(U)s %(s)s t_ms=%(L)s\',\n}\n',
+    ],
+)
+def test_log002_gunicorn_access_log_forms(tmp_path, capsys, conf):
+    files = {
+        "app.py": BASE.replace('"duration_ms"', '"x"').replace("time.perf_counter() - g.start", "1"),
+        "gunicorn_conf.py": conf,
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG002")) == []
+
+
 def test_log002_gunicorn_access_log_with_duration(tmp_path, capsys):
     files = {
         "app.py": BASE.replace('"duration_ms"', '"x"').replace("time.perf_counter() - g.start", "1"),
@@ -72,6 +88,8 @@ def _log(tmp_path, capsys, stmt, setup=""):
     from flask import Flask, request
     logger = logging.getLogger(__name__)
     JWT_CLOCK_SKEW_SECONDS = 30
+    API_KEY_ERROR_CODE_ACTION = "Check that your API key is valid"
+    UPDATE_USER_PASSWORD = rest_path("/users/update-password")
     def create_app():
         app = Flask(__name__)
         @app.post("/login")
@@ -108,6 +126,7 @@ def _log(tmp_path, capsys, stmt, setup=""):
         ('logger.info("t %s", token.value)', "token = 1"),
         ('logger.info("c %s", request.cookies["session"])', ""),
         ('logger.info("sms %s", message)', 'message = "code <otp>".replace("<otp>", otp)'),
+        ('logger.info("plex %s", accesstoken)', "accesstoken = 1"),  # Flexget: one word
     ],
 )
 def test_log003_positive(tmp_path, capsys, stmt, setup):
@@ -145,6 +164,11 @@ def test_log003_positive(tmp_path, capsys, stmt, setup):
         ('logger.info("upload %s", request.values[field_name])', 'field_name = "file.name"'),  # OctoPrint
         ('logger.info("mode %s", "authenticated" if api_token else "public")', "api_token = 1"),  # quay
         ('logger.info("skew %s", JWT_CLOCK_SKEW_SECONDS)', ""),  # = 30, a module constant
+        ('logger.info("key %s", masked)', 'masked = f"{api_key[:4]}****{api_key[-4:]}"'),  # pyload
+        ('logger.info("%s", API_KEY_ERROR_CODE_ACTION)', ""),  # rotki: a sentence of help text
+        ('logger.info("at %s", local_otp_timestamp)', "local_otp_timestamp = 1"),  # pritunl
+        ('logger.info("domain %s", token_hd)', "token_hd = 1"),  # security_monkey: a claim of the token
+        ('logger.info("route %s", UPDATE_USER_PASSWORD)', ""),  # mlflow: a route constant
     ],
 )
 def test_log003_negative(tmp_path, capsys, stmt, setup):
@@ -223,6 +247,14 @@ def test_log003_bare_token_counts_only_in_request_handling_modules(tmp_path, cap
             log.info("TXT record created: %s, token: %s", domain, token)
             log.info("data %s", {"domain": domain, "token": token})
             log.info("using %s", access_token)
+    """,
+        # bazarr's subtitle providers: `request` is a response of the requests library
+        "providers/subs.py": """
+        import logging
+        logger = logging.getLogger(__name__)
+        def download(session):
+            request = session.get("https://subs.example")
+            logger.debug("got %s", request.data)
     """,
     }
     findings = scan(tmp_path, files, capsys, "--select", "LOG003")

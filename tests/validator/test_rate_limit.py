@@ -463,6 +463,14 @@ def create_app():
         ("pass", "RateLimitErrorRetryHandler(max_retry_count=2)", ["RATE001"]),
         # a quota answered with 429 from another view is not a rate limiter either (changedetection.io)
         ("pass", '@app.post("/watch")\n    def watch():\n        return "watch limit reached", 429', ["RATE001"]),
+        # bazarr: a subtitle provider raising its own TooManyRequests for an outbound quota
+        (
+            "pass",
+            "from .providers import TooManyRequests\n    def fetch():\n        raise TooManyRequests('quota')",
+            ["RATE001"],
+        ),
+        # pritunl: an error handler formatting 429s limits nothing
+        ("pass", '@app.errorhandler(429)\n    def too_many(e):\n        return "slow down", 429', ["RATE001"]),
         # Mailu: the login view asks its own limiter before checking the password
         ('if should_rate_limit_ip(ip): return "slow down"', "", []),
         # a hand-made limiter: a before_request hook answering 429 (searxng's botdetection)
@@ -591,3 +599,21 @@ def test_rate007_per_route_key(tmp_path, capsys):
     """
     found = scan(tmp_path, app_with(auth), capsys, "--select", "RATE007")
     assert [(f["path"], f["line"]) for f in found] == [("app/auth.py", 5)]
+
+
+def test_rate001_names_the_login_first(tmp_path, capsys):
+    """pyload's first auth route was an obsolete token stub: suppressing it would have hidden the finding."""
+    files = {
+        "app.py": """
+        from flask import Flask
+        def create_app():
+            app = Flask(__name__)
+            @app.post("/api/token")
+            def obsolete_token(): return "Obsolete API", 404
+            @app.post("/login")
+            def login(): return "x"
+            return app
+    """
+    }
+    found = scan(tmp_path, files, capsys, "--select", "RATE001")
+    assert "POST /login (login) and 1 more" in found[0]["message"]

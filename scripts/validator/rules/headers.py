@@ -152,7 +152,8 @@ def _talisman_pinned_old(project) -> bool:
     for req in project.requirements:
         if req.name in ("flask-talisman", "talisman"):
             bound = upper_bound(req.spec, req.kind)
-            if bound and (bound[0] < (1, 0, 0) if bound[1] else bound[0] <= (1, 0, 0)):
+            # x_xss_protection defaulted to True until 1.1.0 (flask_talisman/talisman.py at v1.0.0 and v1.1.0)
+            if bound and (bound[0] < (1, 1, 0) if bound[1] else bound[0] <= (1, 1, 0)):
                 return True
     return False
 
@@ -183,5 +184,5 @@ def xss_protection(project):
         node = kwarg(lib.node, "x_xss_protection")
         explicit_on = node is not None and not _disabled(node)
         if explicit_on or (old and node is None):
-            why = "x_xss_protection=True" if explicit_on else "flask-talisman < 1.0 (pinned) sends it by default"
+            why = "x_xss_protection=True" if explicit_on else "flask-talisman < 1.1 (pinned) sends it by default"
             yield hit(lib, f"Talisman sends X-XSS-Protection: 1; mode=block ({why})")

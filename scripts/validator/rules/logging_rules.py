@@ -26,6 +26,11 @@ SENSITIVE = {
     "passcode",
     "jwt",
     "bearer",
+    "accesstoken",
+    "authtoken",
+    "apitoken",
+    "sessiontoken",
+    "refreshtoken",
 }
 SENSITIVE_PAIRS = {
     ("api", "key"),
@@ -153,12 +158,30 @@ NON_SECRET_LAST = {
     "state",
     "pols",
     "policies",
+    "timestamp",
+    "ts",
+    "created",
+    "updated",
+    "modified",
 }
 # The attributes of a secret-named object that still hold the secret (token.value, otp.code); any other
 # attribute is a different value (token.serial, auth_token.user_id).
 SECRET_ATTRS = {"value", "raw", "data", "plaintext", "text", "code", "content", "string", "decoded", "encoded"}
 # "token" alone also names hardware tokens, ACME challenges, lexer and pagination tokens: it counts only in
 # modules that import flask (request handling). Qualified tokens (access_token...) count everywhere.
+OPERATION_WORDS = {
+    "update",
+    "get",
+    "create",
+    "delete",
+    "set",
+    "change",
+    "verify",
+    "validate",
+    "check",
+    "list",
+    "send",
+}
 NON_SECRET_FIRST = {
     "is",
     "has",
@@ -209,6 +232,8 @@ def safe_call(name: str) -> bool:
         or "_redact" in n
         or (n.startswith("sha") and n[3:].isdigit())
     )
+
+
 VALIDATES = lazy(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
 TRANSPARENT = {
     "str",
@@ -251,8 +276,9 @@ def _reads_requests(module) -> bool:
     return any(origin in ("flask.request", "flask") for origin in module.imports.values())
 
 
-def sensitive_name(identifier: str, bare_token: bool = True) -> bool:
-    """Named like a secret. ``bare_token=False``: a lone "token" (no access_/auth_/... qualifier) does not count."""
+def sensitive_name(identifier: str, handles_requests: bool = True) -> bool:
+    """Named like a secret. ``handles_requests=False`` (outside request handling): a lone "token" with no
+    access_/auth_/... qualifier does not count."""
     ws = words(identifier)
     if not ws:
         return False
@@ -260,12 +286,16 @@ def sensitive_name(identifier: str, bare_token: bool = True) -> bool:
         return False
     if identifier[:1].isupper() and not identifier.isupper():
         return False  # a class (Token, PasswordForm), not a value
+    if identifier.isupper() and ws[0] in OPERATION_WORDS:
+        return False  # UPDATE_USER_PASSWORD: mlflow's route constant, the name of an operation
+    if ws[0] == "token" and len(ws) > 1 and ws[-1] not in SECRET_ATTRS:
+        return False  # token_hd, token_type, token_issuer: a property of the token, not the token
     pairs = set(zip(ws, ws[1:]))
     if pairs & SENSITIVE_PAIRS:
         return True
     for i, w in enumerate(ws):
         qualified = i > 0 and ws[i - 1] in TOKEN_PLURAL_OK
-        if w == "token" and (bare_token or qualified):
+        if w == "token" and (handles_requests or qualified):
             return True
         if w in SENSITIVE and w != "token":
             return True
@@ -278,10 +308,11 @@ class Taint:
     """Which names in one function hold sensitive data, from simple assignments (in source order: a
     name assigned a secret on line 12 does not taint a log call on line 10)."""
 
-    def __init__(self, func, bare_token: bool = True, constants: dict | None = None):
+    def __init__(self, func, handles_requests: bool = True, constants: dict | None = None):
         self.func = func
-        self.bare_token = bare_token
+        self.handles_requests = handles_requests
         self.constants = constants or {}
+        self._request_assigned: bool | None = None
         self.names: dict[str, tuple[str, int]] | None = None  # name -> (reason, line of the first tainting assignment)
         self.before = 1 << 30
 
@@ -304,10 +335,26 @@ class Taint:
             self.before = before
         return self.names.get(name)
 
+    def _shadows_request(self) -> bool:
+        """`request = session.get(url)` (bazarr's subtitle providers): a requests response, not Flask's request."""
+        if self.func is None:
+            return False
+        if self._request_assigned is None:
+            self._request_assigned = any(
+                isinstance(t, ast.Name) and t.id == "request"
+                for n in ast.walk(self.func)
+                if isinstance(n, ast.Assign)
+                for t in n.targets
+            )
+        return self._request_assigned
+
     def _numeric_constant(self, name: str) -> bool:
-        """JWT_CLOCK_SKEW_SECONDS = 30: a number or flag is no secret, whatever its name says."""
+        """JWT_CLOCK_SKEW_SECONDS = 30, API_KEY_ERROR_CODE_ACTION = "Check your API key ...": a number, a flag
+        or a sentence is no secret, whatever its name says."""
         value = self.constants.get(name)
-        return isinstance(value, ast.Constant) and isinstance(value.value, (int, float, bool))
+        if not isinstance(value, ast.Constant):
+            return False
+        return isinstance(value.value, (int, float, bool)) or (isinstance(value.value, str) and " " in value.value)
 
     def check_at(self, node, line: int) -> str | None:
         self.before = line
@@ -325,21 +372,23 @@ class Taint:
             tainted = self._tainted(node.id) if self.func is not None else None
             if tainted is not None and tainted[1] < self.before:
                 return tainted[0]
-            if sensitive_name(node.id, self.bare_token) and not self._numeric_constant(node.id):
+            if sensitive_name(node.id, self.handles_requests) and not self._numeric_constant(node.id):
                 return f"`{node.id}`"
             return None
         if isinstance(node, ast.Attribute):
             d = dotted(node) or ""
-            if d in BODY_SOURCES:
+            if d in BODY_SOURCES and not self._shadows_request():
                 return f"`{d}`"
             if node.attr.lower() in NON_SECRET_LAST:
                 return None  # api_key.name, token.expires, ...
-            if sensitive_name(node.attr, self.bare_token) and not d.startswith(("secrets.", "request.")):
+            if sensitive_name(node.attr, self.handles_requests) and not d.startswith(("secrets.", "request.")):
                 return f"`{d or node.attr}`"
             if node.attr.lower() in SECRET_ATTRS or d.startswith("request."):
                 return self.check(node.value, depth + 1)
             return None  # another attribute of the object: token.serial, auth_token.user_id
         if isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Slice):
+                return None  # api_key[:4]: a few characters, the usual way to mask a secret in a log
             base = dotted(node.value) or ""
             sl = node.slice
             if type(sl).__name__ == "Index":  # pragma: no cover
@@ -348,7 +397,7 @@ class Taint:
             if key is not None:
                 if key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
                     return f"the {key} header"
-                if sensitive_name(key, self.bare_token):
+                if sensitive_name(key, self.handles_requests):
                     return f"`{base}[{key!r}]`"
                 if base.endswith("cookies"):
                     return f"the {key!r} cookie"
@@ -358,7 +407,7 @@ class Taint:
             return self.check(node.value, depth + 1) or self.check(sl, depth + 1)
         if isinstance(node, ast.Call):
             fname = dotted(node.func) or ""
-            if fname in BODY_CALLS:
+            if fname in BODY_CALLS and not self._shadows_request():
                 return f"`{fname}()` (the request body)"
             if safe_call(last(fname) or ""):
                 return None
@@ -367,7 +416,7 @@ class Taint:
                 key = str_const(node.args[0])
                 if key is not None and key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
                     return f"the {key} header"
-                if key is not None and sensitive_name(key, self.bare_token):
+                if key is not None and sensitive_name(key, self.handles_requests):
                     return f"`{base}.get({key!r})`"
                 if base in BODY_SOURCES or base.endswith(("headers", "environ", "args", "cookies", "form")):
                     return None  # one non-sensitive (or unknown) field
@@ -398,7 +447,7 @@ class Taint:
             for k, v in zip(node.keys, node.values):
                 ks = str_const(k) if k is not None else None
                 redacted = isinstance(v, ast.Constant) and v.value in (None, "", "***")
-                if ks and sensitive_name(ks, self.bare_token) and not redacted:
+                if ks and sensitive_name(ks, self.handles_requests) and not redacted:
                     return f"key {ks!r}"
                 r = self.check(v, depth + 1)
                 if r:
@@ -436,7 +485,7 @@ def sensitive_logging(project):
     for fact in project.log_calls:
         key = id(fact.func)
         if key not in cache:
-            cache[key] = Taint(fact.func, bare_token=_reads_requests(fact.module), constants=fact.module.constants)
+            cache[key] = Taint(fact.func, _reads_requests(fact.module), fact.module.constants)
         taint = cache[key]
         call = fact.node
         args = list(call.args)
@@ -453,7 +502,7 @@ def sensitive_logging(project):
             for kw in call.keywords:
                 if kw.arg in LOGGER_KWARGS_SKIP:
                     continue
-                if kw.arg and kw.arg != "extra" and sensitive_name(kw.arg, taint.bare_token):
+                if kw.arg and kw.arg != "extra" and sensitive_name(kw.arg, taint.handles_requests):
                     reason = f"keyword {kw.arg!r}"
                     break
                 reason = taint.check_at(kw.value, fact.line)

@@ -89,6 +89,16 @@ def is_auth_route(patterns, url: str, rule: str, name: str) -> bool:
     )
 
 
+def _login_rank(project, route) -> int:
+    words = set(_words((project.full_path(route.module, route.owner, route.rule) or "") + " " + (route.name or "")))
+    for rank, group in enumerate(
+        ({"login", "signin", "logon", "session"}, {"password", "passwd", "forgot"}, {"register", "signup"})
+    ):
+        if words & group:
+            return rank
+    return 3
+
+
 def auth_routes(project):
     out = []
     for r in project.routes:
@@ -109,7 +119,11 @@ def has_rate_limiting(project) -> bool:
         # A 429 from a hook or helper is a hand-made limiter (searxng's botdetection); one from a view
         # or an API method is a quota ("watch limit reached"), which guards no login.
         name = getattr(fact.func, "name", None)
-        if name not in HTTP_METHOD_VIEWS and (fact.module.rel, name) not in views:
+        handler = any(
+            "errorhandler" in (dotted(d.func if isinstance(d, ast.Call) else d) or "")
+            for d in getattr(fact.func, "decorator_list", ())
+        )  # pritunl's @app.errorhandler(429) formats a 429, it limits nothing
+        if name not in HTTP_METHOD_VIEWS and (fact.module.rel, name) not in views and not handler:
             return True
     return False
 
@@ -129,7 +143,8 @@ def _describe(project, r) -> str:
 def no_rate_limiting(project):
     if has_rate_limiting(project):
         return
-    routes = auth_routes(project)
+    # name the most telling route first: a login rather than, say, an obsolete token stub
+    routes = sorted(auth_routes(project), key=lambda r: _login_rank(project, r))
     if routes:
         others = f" and {len(routes) - 1} more" if len(routes) > 1 else ""
         first = _describe(project, routes[0])
