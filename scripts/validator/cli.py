@@ -42,8 +42,8 @@ config file: .flask-middleware.yml (or .yaml) at the scanned root, or --config F
 
 suppress one line: `# fmw: ignore[CORS004]`, `# fmw: ignore` (all), or `# noqa: CORS004`.
 excluded by default: tests/, tests.py, test_*.py, *_test.py, conftest.py, migrations/, virtualenvs (.venv, venv,
-any dir with pyvenv.cfg), site-packages, node_modules, .git, build, dist, vendor, third_party, .tox, .nox;
-files over 2 MB (reported as PARSE001).
+any dir with pyvenv.cfg), site-packages and pip --target dirs (*.dist-info inside), node_modules, .git,
+build, dist, vendor, third_party, .tox, .nox; files over 2 MB (reported as PARSE001).
 
 examples:
   python scripts/validate.py                      # the current directory
