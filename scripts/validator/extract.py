@@ -988,9 +988,21 @@ def _config_flag(test) -> str | None:
     return key if key and (dotted(container) or "").lower().endswith("config") else None
 
 
+_ENFORCES: dict[int, tuple[object, str | None]] = {}
+
+
 def _enforces_limit(fdef) -> str | None:
     """'limiter' if the function asks a limiter (Mailu's should_rate_limit_ip()), '429' if it only answers
-    Too Many Requests (abort(429), return ..., 429), else None."""
+    Too Many Requests (abort(429), return ..., 429), else None. Memoised: a decorator serves many routes."""
+    cached = _ENFORCES.get(id(fdef))
+    if cached is not None and cached[0] is fdef:
+        return cached[1]
+    result = _enforces_limit_uncached(fdef)
+    _ENFORCES[id(fdef)] = (fdef, result)
+    return result
+
+
+def _enforces_limit_uncached(fdef) -> str | None:
     found = None
     for node in ast.walk(fdef):
         if isinstance(node, ast.Call):
@@ -1125,7 +1137,8 @@ def finish(project: Project) -> None:
         # a request-handling module (privacyIDEA's CA certificate "request id" next to token_urlsafe is not)
         handles_requests = module.is_flask or "environ" in text or "contextvar" in text
         # cheapest test first: a case-insensitive alternation over a whole module is slow (~1 ms/1k lines)
-        if handles_requests and ID_GEN.search(text) and RID_TEXT.search(text):
+        maybe_generates = "uuid" in text or "token_" in text or "ulid" in text or "nanoid" in text
+        if handles_requests and maybe_generates and ID_GEN.search(text) and RID_TEXT.search(text):
             project.request_id_evidence.append(Fact("rid-generated", module, None, 1, 1))
         if any(f"import {p}" in text or f"from {p}" in text for p in RID_PACKAGES):
             project.request_id_evidence.append(Fact("rid-package", module, None, 1, 1))
