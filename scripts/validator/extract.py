@@ -1191,6 +1191,7 @@ def finish(project: Project) -> None:
             project.limited_targets, r.module, r.owner
         ):
             r.limited = True
+    _ENFORCES.clear()  # the memo holds this project's syntax trees
 
 
 # ---- non-Python files ----------------------------------------------------------------------------

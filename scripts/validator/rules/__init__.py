@@ -95,4 +95,7 @@ def run_rules(project, enabled: Callable[[str], bool]) -> list[Finding]:
                 continue
             seen.add(key)
             findings.append(Finding(code, r.severity, h.path, h.line, h.col, h.message, h.hint or r.fix))
+    from ._common import forget_project  # the memo tables hold this project's syntax trees
+
+    forget_project()
     return findings

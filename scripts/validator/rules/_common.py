@@ -90,10 +90,27 @@ def any_config(project, key):
     return None
 
 
+_LOCAL_ASSIGNS: dict[int, tuple[object, dict]] = {}
+
+
 def local_assigns(func) -> dict:
-    out: dict = {}
+    """name -> first value assigned in the function (memoised: rules ask once per option they read)."""
     if func is None:
-        return out
+        return {}
+    cached = _LOCAL_ASSIGNS.get(id(func))
+    if cached is not None and cached[0] is func:
+        return cached[1]
+    out = _local_assigns(func)
+    _LOCAL_ASSIGNS[id(func)] = (func, out)
+    return out
+
+
+def forget_project() -> None:
+    _LOCAL_ASSIGNS.clear()
+
+
+def _local_assigns(func) -> dict:
+    out: dict = {}
     for node in ast.walk(func):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             out.setdefault(node.targets[0].id, node.value)

@@ -207,11 +207,18 @@ def _origins(project, opts, lookup):
 
 def _cors_configurations(project):
     """(call, config label, resource pattern, options, lookup) for every CORS call as each
-    production config view sees it: the loop the origin and pattern rules share."""
-    for fact in _cors_facts(project):
-        for label, lookup in _views(project):
-            for pattern, opts in cors_entries(project, fact, lookup):
-                yield fact, label, pattern, opts, lookup
+    production config view sees it: the loop the origin and pattern rules share, computed once per
+    project (alerta has 96 @cross_origin() views and four rules read them)."""
+    cached = getattr(project, "_cors_configurations", None)
+    if cached is None:
+        cached = [
+            (fact, label, pattern, opts, lookup)
+            for fact in _cors_facts(project)
+            for label, lookup in _views(project)
+            for pattern, opts in cors_entries(project, fact, lookup)
+        ]
+        project._cors_configurations = cached
+    return cached
 
 
 def _is_request_origin(node) -> bool:
