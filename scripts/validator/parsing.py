@@ -265,6 +265,8 @@ def _config_use(low: str) -> bool:
         or ("config." in low and _CONFIG_CALL.search(low))
         or ("class" in low and _CONFIG_CLASS.search(low))
     )
+
+
 _CLASS_VIEW = ("resource", "methodview", "view)")
 LOG_METHOD_CALLS = (
     ".debug(",
@@ -308,6 +310,11 @@ def _auth_header(chunk: str) -> bool:
 
 def wanted(chunk: str, all_routes: bool = False, extra_words: tuple = ()) -> bool:
     low = chunk.lower()
+    return _wanted_for_structure(chunk, low, all_routes, extra_words) or _wanted_for_logs(chunk, low)
+
+
+def _wanted_for_structure(chunk: str, low: str, all_routes: bool, extra_words: tuple) -> bool:
+    """The block may hold an app, extension, hook, route, header write or config: it needs its context."""
     if any(w in low for w in TRIGGER_WORDS) or any(w in low for w in extra_words):
         return True
     if "config" in low and _config_use(low):
@@ -315,14 +322,71 @@ def wanted(chunk: str, all_routes: bool = False, extra_words: tuple = ()) -> boo
     if any(w in low for w in _CLASS_VIEW) and low.lstrip().startswith(("class", "@")):
         if all_routes or "decorators" in low or _auth_header(chunk):
             return True
-    if "@" in chunk and ROUTE.search(chunk) and (all_routes or _auth_header(chunk)):
-        return True
+    return "@" in chunk and bool(ROUTE.search(chunk)) and (all_routes or _auth_header(chunk))
+
+
+def _wanted_for_logs(chunk: str, low: str) -> bool:
+    """The block logs something secret-sounding (LOG003) or a completion line (LOG002): only the
+    functions holding those calls matter."""
     if "log" in low and any(m in low for m in LOG_METHOD_CALLS):
         if any(w in low for w in SENSITIVE_WORDS) or ("pin" in low and _PIN.search(low)):  # LOG003
             return _log_call(chunk)
         if "status" in low and "method" in low:  # LOG002: a completion log
             return True
     return False
+
+
+_BIG_CLASS = 150  # lines; smaller classes are parsed whole
+
+
+def _class_members(lines: list[str], start: int, end: int) -> list[tuple[int, int]] | None:
+    """(start, end) line ranges of the members of the top-level class in lines[start:end]: each method
+    with its decorators, and each other statement. None when the class cannot be split safely (a header
+    over several lines, odd indentation): the caller then parses the whole class."""
+    i = start
+    while i < end and lines[i].startswith("@"):
+        i += 1
+    if i >= end or not lines[i].startswith("class ") or not lines[i].split("#", 1)[0].rstrip().endswith(":"):
+        return None
+    members: list[tuple[int, int]] = []
+    indent = None
+    member_start = None
+    decorating = False  # decorators and the definition they decorate make one member
+    for j in range(i + 1, end):
+        line = lines[j]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        width = len(line) - len(line.lstrip(" \t"))
+        if indent is None:
+            indent = width
+        if width < indent:
+            return None  # e.g. a string continued at column 0: leave it to a whole parse
+        if width > indent:
+            continue  # inside the current member
+        if decorating:
+            decorating = stripped.startswith("@")
+            continue
+        if member_start is not None:
+            members.append((member_start, j))
+        member_start = j
+        decorating = stripped.startswith("@")
+    if member_start is not None:
+        members.append((member_start, end))
+    return members or None
+
+
+def _logging_methods(lines: list[str], members: list[tuple[int, int]], rel: str) -> list[ast.stmt]:
+    """The methods of a big class that log something of interest, parsed on their own under a stand-in
+    class line, so their nodes keep their real line and column numbers."""
+    out: list[ast.stmt] = []
+    for start, end in members:
+        chunk = "".join(lines[start:end])
+        if not _wanted_for_logs(chunk, chunk.lower()):
+            continue
+        tree = ast.parse("\n" * (start - 1) + "class _:\n" + chunk, filename=rel)
+        out.extend(n for n in tree.body[0].body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return out
 
 
 def _parse(text: str, name: str) -> ast.Module:
@@ -353,7 +417,14 @@ def parse_source(
         for start, end in split_blocks(lines):
             chunk = "".join(lines[start:end])
             first = lines[start].lstrip()
-            if not (wanted(chunk, all_routes, extra_words) or _IMPORT.match(first) or _CONST.match(lines[start])):
+            low = chunk.lower()
+            structural = _wanted_for_structure(chunk, low, all_routes, extra_words)
+            if not structural and end - start > _BIG_CLASS and _wanted_for_logs(chunk, low):
+                members = _class_members(lines, start, end)
+                if members is not None:  # privacyIDEA's 2,000-line token classes: parse the logging methods only
+                    body.extend(_logging_methods(lines, members, rel))
+                    continue
+            if not (structural or _wanted_for_logs(chunk, low) or _IMPORT.match(first) or _CONST.match(lines[start])):
                 # imports after a module docstring/comment start the first block: look inside too
                 if not ("import " in chunk and start == 0):
                     continue

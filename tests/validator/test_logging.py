@@ -2,7 +2,7 @@
 
 import pytest
 
-from .util import rules_of, scan
+from .util import rules_of, scan, write_tree
 
 BASE = """
 import logging
@@ -259,3 +259,20 @@ def test_log003_bare_token_counts_only_in_request_handling_modules(tmp_path, cap
     }
     findings = scan(tmp_path, files, capsys, "--select", "LOG003")
     assert [(f["line"], f["message"]) for f in findings] == [(7, "`access_token` is written to the log")]
+
+
+def test_log003_in_a_big_class_is_found_where_a_full_parse_finds_it(tmp_path, capsys):
+    """Big classes that only log are parsed method by method (privacyIDEA's token classes): same findings,
+    same lines and columns as parsing the whole file."""
+    filler = "".join(f"    def helper_{i}(self):\n        return {i}\n\n" for i in range(80))
+    src = (
+        "import logging\nfrom flask import Flask, request\nlog = logging.getLogger(__name__)\n\n\n"
+        "class TokenClass:\n    kind = 'hotp'\n\n" + filler
+        + "    @staticmethod\n    def check(pin):\n        log.debug('pin %s', pin)\n\n"
+        + "    def serial(self):\n        log.info('serial %s', self.token.serial)\n"
+    )
+    write_tree(tmp_path, {"app.py": src})
+    lazy = scan(tmp_path, {}, capsys, "--select", "LOG003")
+    full = scan(tmp_path, {}, capsys, "--select", "LOG003", "--full-parse")
+    assert [(f["line"], f["column"]) for f in lazy] == [(251, 9)]
+    assert lazy == full
