@@ -327,7 +327,17 @@ class Project:
         full = origin + ("." + rest if rest else "")
         mod, _, attr = full.rpartition(".")
         home = self.module_named(module, mod) if mod.strip(".") else None
-        return (home.rel, attr) if home is not None else None
+        if home is None:
+            return None
+        for _ in range(3):  # a package re-exporting it: account/__init__.py has `from .views import account`
+            if (home.rel, attr) in self.blueprint_url_prefixes or attr not in home.imports:
+                break
+            mod, _, attr = home.imports[attr].rpartition(".")
+            nxt = self.module_named(home, mod) if mod.strip(".") else None
+            if nxt is None:
+                break
+            home = nxt
+        return home.rel, attr
 
     def url_prefix(self, module: Module, owner: str | None) -> str:
         key = self.blueprint_key(module, owner)

@@ -54,6 +54,8 @@ def test_app001_unbound_extensions_bound_in_factory(tmp_path, capsys):
         ("setup.py", 'from setuptools import setup\nsetup(install_requires=["Flask-Cors==3.0.10"])\n', ["DEP001"]),
         ("Pipfile", '[packages]\nflask = "==3.0.0"\nflask-cors = "*"\n', ["DEP001"]),
         ("poetry.lock", '[[package]]\nname = "flask-cors"\nversion = "5.0.0"\n', ["DEP001"]),
+        ("docker/requirements.txt", "flask==2.3.3\n", ["DEP001"]),  # deployed, though its name starts "doc"
+        ("requirements-docs.txt", "flask==2.3.3\n", []),  # a documentation build
         ("uv.lock", '[[package]]\nname = "flask"\nversion = "3.1.2"\nsource = { registry = "x" }\n', ["DEP001"]),
         (
             "Pipfile.lock",

@@ -90,6 +90,7 @@ def _log(tmp_path, capsys, stmt, setup=""):
     JWT_CLOCK_SKEW_SECONDS = 30
     API_KEY_ERROR_CODE_ACTION = "Check that your API key is valid"
     UPDATE_USER_PASSWORD = rest_path("/users/update-password")
+    API_KEY_ERROR_CODES = {{"0": "Check that your API key is valid", "1": "Your API key has expired"}}
     def create_app():
         app = Flask(__name__)
         @app.post("/login")
@@ -127,6 +128,7 @@ def _log(tmp_path, capsys, stmt, setup=""):
         ('logger.info("c %s", request.cookies["session"])', ""),
         ('logger.info("sms %s", message)', 'message = "code <otp>".replace("<otp>", otp)'),
         ('logger.info("plex %s", accesstoken)', "accesstoken = 1"),  # Flexget: one word
+        ('logger.info("new %s", api_key)', "api_key = create_key(user)"),  # a fresh key, by its name
     ],
 )
 def test_log003_positive(tmp_path, capsys, stmt, setup):
@@ -169,6 +171,9 @@ def test_log003_positive(tmp_path, capsys, stmt, setup):
         ('logger.info("at %s", local_otp_timestamp)', "local_otp_timestamp = 1"),  # pritunl
         ('logger.info("domain %s", token_hd)', "token_hd = 1"),  # security_monkey: a claim of the token
         ('logger.info("route %s", UPDATE_USER_PASSWORD)', ""),  # mlflow: a route constant
+        # pyload: a masked copy under a secret-sounding name
+        ('logger.info("key %s", log_api_key)', 'log_api_key = f"{api_key[:4]}***" if len(api_key) > 8 else "*" * 8'),
+        ('logger.error("%s", API_KEY_ERROR_CODES[code])', ""),  # rotki: a dict of help sentences
     ],
 )
 def test_log003_negative(tmp_path, capsys, stmt, setup):
@@ -267,7 +272,8 @@ def test_log003_in_a_big_class_is_found_where_a_full_parse_finds_it(tmp_path, ca
     filler = "".join(f"    def helper_{i}(self):\n        return {i}\n\n" for i in range(80))
     src = (
         "import logging\nfrom flask import Flask, request\nlog = logging.getLogger(__name__)\n\n\n"
-        "class TokenClass:\n    kind = 'hotp'\n\n" + filler
+        "class TokenClass:\n    kind = 'hotp'\n\n"
+        + filler
         + "    @staticmethod\n    def check(pin):\n        log.debug('pin %s', pin)\n\n"
         + "    def serial(self):\n        log.info('serial %s', self.token.serial)\n"
     )

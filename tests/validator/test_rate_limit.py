@@ -617,3 +617,36 @@ def test_rate001_names_the_login_first(tmp_path, capsys):
     }
     found = scan(tmp_path, files, capsys, "--select", "RATE001")
     assert "POST /login (login) and 1 more" in found[0]["message"]
+
+
+def test_reset_list_and_prefix_words_found_on_real_apps(tmp_path, capsys):
+    """ckan's /user/reset is a password reset; Mailu's /token/list is not an auth route; pgAdmin's
+    @mfa.route("/validate") under url_prefix="/mfa" is; flask-base re-exports its blueprint from a package."""
+    files = {
+        "app/extensions.py": EXT,
+        "app/__init__.py": FACTORY.replace(
+            '    from .auth import bp\n    app.register_blueprint(bp, url_prefix="/auth")',
+            "    from .auth import bp\n    app.register_blueprint(bp)\n"
+            "    from .account import account\n    app.register_blueprint(account, url_prefix='/account')",
+        ),
+        "app/config.py": CONFIG,
+        "app/auth.py": """
+            from flask import Blueprint
+            bp = Blueprint("auth", __name__)
+            mfa = Blueprint("mfa", __name__, url_prefix="/mfa")
+            @bp.post("/user/reset")
+            def request_reset(): return "x"
+            @bp.post("/token/list")
+            def token_list(): return "x"
+            @mfa.post("/validate")
+            def validate(): return "x"
+            """,
+        "app/account/__init__.py": "from .views import account\n",
+        "app/account/views.py": """
+            from flask import Blueprint
+            account = Blueprint("account", __name__)
+            @account.post("/login")
+            def login(): return "x"
+            """,
+    }
+    assert rate002_paths(tmp_path, files, capsys) == {"/user/reset", "/mfa/validate", "/account/login"}

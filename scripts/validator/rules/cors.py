@@ -419,9 +419,11 @@ def insecure_origin(project):
         for s in origin_strings(origins):
             low = s.lower()
             if low.startswith("http://") or re.search(r"//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])", low):
+                creds = option(project, opts, "supports_credentials", "CORS_SUPPORTS_CREDENTIALS", lookup, False)
+                what = "make credentialed calls" if truthy(creds) else "read the API's responses"
                 yield hit(
                     fact,
                     f"origin {s!r} is allowed in the {label} configuration: "
-                    "plain http or a developer machine can make credentialed calls",
+                    f"plain http or a developer machine can {what}",
                 )
                 break

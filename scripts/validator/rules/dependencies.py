@@ -77,7 +77,7 @@ def allows_only_vulnerable(spec: str, fixed: tuple, kind: str = "pep508") -> boo
 )
 def vulnerable_pin(project):
     for req in project.requirements:
-        if any(part.startswith("doc") for part in re.split(r"[/._-]", req.path.lower())):
+        if any(part in ("doc", "docs") for part in re.split(r"[/._-]", req.path.lower())):
             continue  # requirements-docs.txt, docs/requirements.txt: a documentation build, not deployed
         advisory = ADVISORIES.get(req.name)
         if not advisory:

@@ -286,8 +286,8 @@ def sensitive_name(identifier: str, handles_requests: bool = True) -> bool:
         return False
     if identifier[:1].isupper() and not identifier.isupper():
         return False  # a class (Token, PasswordForm), not a value
-    if identifier.isupper() and ws[0] in OPERATION_WORDS:
-        return False  # UPDATE_USER_PASSWORD: mlflow's route constant, the name of an operation
+    if ws[0] in OPERATION_WORDS and len(ws) > 1:
+        return False  # UPDATE_USER_PASSWORD (mlflow's route), get_access_token (quay's response): an operation
     if ws[0] == "token" and len(ws) > 1 and ws[-1] not in SECRET_ATTRS:
         return False  # token_hd, token_type, token_issuer: a property of the token, not the token
     pairs = set(zip(ws, ws[1:]))
@@ -318,6 +318,32 @@ def _assignments(body):
                 yield from _assignments(case.body)
 
 
+def _plain_constant(value) -> bool:
+    if isinstance(value, ast.Constant):
+        v = value.value
+        return isinstance(v, (int, float, bool)) or (isinstance(v, str) and " " in v)
+    if isinstance(value, ast.Dict):
+        return bool(value.values) and all(_plain_constant(v) for v in value.values)
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return bool(value.elts) and all(_plain_constant(v) for v in value.elts)
+    return False
+
+
+def _masking(value) -> bool:
+    """A masked secret: f"{key[:4]}****" (only slices of other values and literal text), a run of asterisks
+    ("*" * 8), or a choice between such values. A literal like "s3cret" is not a mask."""
+    if isinstance(value, ast.JoinedStr):
+        formatted = [v for v in value.values if isinstance(v, ast.FormattedValue)]
+        return bool(formatted) and all(
+            isinstance(v.value, ast.Subscript) and isinstance(v.value.slice, ast.Slice) for v in formatted
+        )
+    if isinstance(value, ast.IfExp):
+        return _masking(value.body) and _masking(value.orelse)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        return _masking(value.left) or _masking(value.right)
+    return isinstance(value, ast.Constant) and isinstance(value.value, str) and set(value.value) == {"*"}
+
+
 class Taint:
     """Which names in one function hold sensitive data, from simple assignments (in source order: a
     name assigned a secret on line 12 does not taint a log call on line 10)."""
@@ -327,6 +353,7 @@ class Taint:
         self.handles_requests = handles_requests
         self.constants = constants or {}
         self._request_assigned: bool | None = None
+        self._masked: dict[str, tuple[bool, int]] | None = None
         self.names: dict[str, tuple[str, int]] | None = None  # name -> (reason, line of the first tainting assignment)
         self.before = 1 << 30
 
@@ -363,12 +390,21 @@ class Taint:
         return self._request_assigned
 
     def _numeric_constant(self, name: str) -> bool:
-        """JWT_CLOCK_SKEW_SECONDS = 30, API_KEY_ERROR_CODE_ACTION = "Check your API key ...": a number, a flag
-        or a sentence is no secret, whatever its name says."""
-        value = self.constants.get(name)
-        if not isinstance(value, ast.Constant):
+        """JWT_CLOCK_SKEW_SECONDS = 30, API_KEY_ERROR_CODE_ACTION = "Check your API key ..." (or a dict of such
+        sentences, rotki): numbers, flags and sentences are no secret, whatever the name says."""
+        return _plain_constant(self.constants.get(name))
+
+    def _masked_local(self, name: str) -> bool:
+        """pyload: log_api_key = f"{api_key[:4]}****{api_key[-4:]}" if len(api_key) > 8 else "*" * 8."""
+        if self.func is None:
             return False
-        return isinstance(value.value, (int, float, bool)) or (isinstance(value.value, str) and " " in value.value)
+        if self._masked is None:
+            self._masked = {}
+            for n in _assignments(self.func.body):
+                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                    self._masked.setdefault(n.targets[0].id, (_masking(n.value), n.lineno))
+        found = self._masked.get(name)
+        return bool(found and found[0] and found[1] < self.before)
 
     def check_at(self, node, line: int) -> str | None:
         self.before = line
@@ -386,7 +422,11 @@ class Taint:
             tainted = self._tainted(node.id) if self.func is not None else None
             if tainted is not None and tainted[1] < self.before:
                 return tainted[0]
-            if sensitive_name(node.id, self.handles_requests) and not self._numeric_constant(node.id):
+            if (
+                sensitive_name(node.id, self.handles_requests)
+                and not self._numeric_constant(node.id)
+                and not self._masked_local(node.id)
+            ):
                 return f"`{node.id}`"
             return None
         if isinstance(node, ast.Attribute):

@@ -46,10 +46,11 @@ AUTH_PAIRS = {
     ("create", "account"),
     ("new", "session"),
 }
-NOT_AUTH = {"logout", "signout", "csrf", "delete", "revoke", "remove", "blacklist", "blocklist", "denylist"}
+NOT_AUTH = {"logout", "signout", "csrf", "delete", "revoke", "remove", "blacklist", "blocklist", "denylist", "list"}
 NOT_AUTH_PAIRS = {("log", "out"), ("sign", "out")}
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 HTTP_METHOD_VIEWS = {"get", "post", "put", "patch", "delete", "dispatch_request"}
+PREFIX_AUTH_WORDS = {"mfa", "2fa", "otp", "totp", "tfa", "twofactor", "login", "signin"}
 _URL_VARIABLE = lazy(r"<([^>]*)>")
 
 
@@ -73,11 +74,16 @@ def is_auth_route(patterns, url: str, rule: str, name: str) -> bool:
     # and a view client_token(token) serving /client<token>.css takes its name from the variable.
     variables = set(_words(" ".join(v.rsplit(":", 1)[-1] for v in _URL_VARIABLE.findall(rule))))
     words = _words(_URL_VARIABLE.sub("", rule)) + [w for w in _words(name) if w not in variables]
+    # from the blueprint prefix only the unambiguous words: pgAdmin's /mfa/validate is written
+    # @bp.route("/validate"), while privacyIDEA's /token/init manages hardware tokens
+    words += [w for w in _words(_URL_VARIABLE.sub("", url)) if w in PREFIX_AUTH_WORDS]
     pairs = set(zip(words, words[1:]))
     if NOT_AUTH & set(words) or NOT_AUTH_PAIRS & pairs:
         return False
     if AUTH_WORDS & set(words) or AUTH_PAIRS & pairs:
         return True
+    if "reset" in words and {"user", "users", "auth", "account", "accounts"} & set(words + _words(url)):
+        return True  # ckan's /user/reset, alerta's /auth/reset/<hash>: a password reset
     segments = [s for s in _URL_VARIABLE.sub("", url).lower().split("/") if s]
     if segments and segments[-1] in ("session", "sessions", "auth"):
         return True
@@ -92,11 +98,17 @@ def is_auth_route(patterns, url: str, rule: str, name: str) -> bool:
 def _login_rank(project, route) -> int:
     words = set(_words((project.full_path(route.module, route.owner, route.rule) or "") + " " + (route.name or "")))
     for rank, group in enumerate(
-        ({"login", "signin", "logon", "session"}, {"password", "passwd", "forgot"}, {"register", "signup"})
+        (
+            {"login", "signin", "logon"},
+            {"session", "auth"},
+            {"token", "tokens"},
+            {"password", "passwd", "forgot"},
+            {"register", "signup"},
+        )
     ):
         if words & group:
             return rank
-    return 3
+    return 5
 
 
 def auth_routes(project):
