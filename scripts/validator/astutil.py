@@ -41,6 +41,15 @@ def has_kwarg(call: ast.Call, name: str) -> bool:
     return any(kw.arg == name for kw in call.keywords)
 
 
+def cached_on(node, key: str, compute):
+    """compute(node), once per syntax-tree node: the result is kept on the node, so it goes away with the
+    tree (no table to clear between scans) and rules asking again get it for free."""
+    store = node.__dict__
+    if key not in store:
+        store[key] = compute(node)
+    return store[key]
+
+
 def str_const(node) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value

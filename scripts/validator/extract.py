@@ -7,7 +7,7 @@ import fnmatch
 import os
 import re
 
-from .astutil import UNKNOWN, call_name, dotted, evaluate, kwarg, last, str_const
+from .astutil import UNKNOWN, cached_on, call_name, dotted, evaluate, kwarg, last, str_const
 from .lazyre import lazy
 from .model import (
     SECURITY_HEADERS,
@@ -150,13 +150,7 @@ class Extractor:
         return f"{_modname(self.m.rel)}:{name}"
 
     def fact(self, kind, node, func=None, module_level=False, target=None, owner=None, dev=False) -> Fact:
-        fact = self._fact(kind, node, func, module_level, target, owner, dev)
-        if self.guards:
-            fact.guard = self.guards[-1]
-        return fact
-
-    def _fact(self, kind, node, func=None, module_level=False, target=None, owner=None, dev=False) -> Fact:
-        return Fact(
+        fact = Fact(
             kind,
             self.m,
             node,
@@ -168,6 +162,9 @@ class Extractor:
             owner,
             dev,
         )
+        if self.guards:
+            fact.guard = self.guards[-1]
+        return fact
 
     def is_library(self, resolved: str, name: str, module: str) -> bool:
         """``name`` is the library's class: imported from it, or not imported at all (star import, snippet).
@@ -988,21 +985,14 @@ def _config_flag(test) -> str | None:
     return key if key and (dotted(container) or "").lower().endswith("config") else None
 
 
-_ENFORCES: dict[int, tuple[object, str | None]] = {}
-
-
 def _enforces_limit(fdef) -> str | None:
     """'limiter' if the function asks a limiter (Mailu's should_rate_limit_ip()), '429' if it only answers
-    Too Many Requests (abort(429), return ..., 429), else None. Memoised: a decorator serves many routes."""
-    cached = _ENFORCES.get(id(fdef))
-    if cached is not None and cached[0] is fdef:
-        return cached[1]
-    result = _enforces_limit_uncached(fdef)
-    _ENFORCES[id(fdef)] = (fdef, result)
-    return result
+    Too Many Requests (abort(429), return ..., 429), else None. Once per function: a decorator serves many
+    routes."""
+    return cached_on(fdef, "_fmw_enforces_limit", _find_limit_enforcement)
 
 
-def _enforces_limit_uncached(fdef) -> str | None:
+def _find_limit_enforcement(fdef) -> str | None:
     found = None
     for node in ast.walk(fdef):
         if isinstance(node, ast.Call):
@@ -1191,7 +1181,6 @@ def finish(project: Project) -> None:
             project.limited_targets, r.module, r.owner
         ):
             r.limited = True
-    _ENFORCES.clear()  # the memo holds this project's syntax trees
 
 
 # ---- non-Python files ----------------------------------------------------------------------------

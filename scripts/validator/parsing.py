@@ -419,12 +419,13 @@ def parse_source(
             first = lines[start].lstrip()
             low = chunk.lower()
             structural = _wanted_for_structure(chunk, low, all_routes, extra_words)
-            if not structural and end - start > _BIG_CLASS and _wanted_for_logs(chunk, low):
+            logs = not structural and _wanted_for_logs(chunk, low)
+            if logs and end - start > _BIG_CLASS:
                 members = _class_members(lines, start, end)
                 if members is not None:  # privacyIDEA's 2,000-line token classes: parse the logging methods only
                     body.extend(_logging_methods(lines, members, rel))
                     continue
-            if not (structural or _wanted_for_logs(chunk, low) or _IMPORT.match(first) or _CONST.match(lines[start])):
+            if not (structural or logs or _IMPORT.match(first) or _CONST.match(lines[start])):
                 # imports after a module docstring/comment start the first block: look inside too
                 if not ("import " in chunk and start == 0):
                     continue

@@ -94,6 +94,20 @@ def test_hdr002_header_table_setdefault_loop(tmp_path, capsys):
     assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR")) == []
 
 
+def talisman_app(kwargs: str, requirement: str) -> dict:
+    return {
+        "app.py": f"""
+        from flask import Flask
+        from flask_talisman import Talisman
+        def create_app():
+            app = Flask(__name__)
+            Talisman(app, {kwargs})
+            return app
+    """,
+        "requirements.txt": requirement,
+    }
+
+
 @pytest.mark.parametrize(
     "kwargs,missing",
     [
@@ -103,17 +117,7 @@ def test_hdr002_header_table_setdefault_loop(tmp_path, capsys):
     ],
 )
 def test_hdr002_talisman_defaults(tmp_path, capsys, kwargs, missing):
-    files = {
-        "app.py": f"""
-        from flask import Flask
-        from flask_talisman import Talisman
-        def create_app():
-            app = Flask(__name__)
-            Talisman(app, {kwargs})
-            return app
-    """,
-        "requirements.txt": "flask-talisman==1.1.0\n",
-    }
+    files = talisman_app(kwargs, "flask-talisman==1.1.0\n")
     found = scan(tmp_path, files, capsys, "--select", "HDR")
     if missing is None:
         assert found == []
@@ -175,17 +179,7 @@ def test_hdr004_xss_header(tmp_path, capsys, value, expected):
     ],
 )
 def test_hdr004_talisman(tmp_path, capsys, req, kwargs, expected):
-    files = {
-        "app.py": f"""
-        from flask import Flask
-        from flask_talisman import Talisman
-        def create_app():
-            app = Flask(__name__)
-            Talisman(app, {kwargs})
-            return app
-    """,
-        "requirements.txt": req,
-    }
+    files = talisman_app(kwargs, req)
     assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR004")) == expected
 
 

@@ -95,7 +95,4 @@ def run_rules(project, enabled: Callable[[str], bool]) -> list[Finding]:
                 continue
             seen.add(key)
             findings.append(Finding(code, r.severity, h.path, h.line, h.col, h.message, h.hint or r.fix))
-    from ._common import forget_project  # the memo tables hold this project's syntax trees
-
-    forget_project()
     return findings

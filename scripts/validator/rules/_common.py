@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, evaluate, kwarg
+from ..astutil import UNKNOWN, ConfigRef, EnvRef, cached_on, dotted, evaluate, kwarg
 from ..lazyre import lazy
 
 PROD_NAME = lazy(r"(?i)prod")
@@ -90,23 +90,11 @@ def any_config(project, key):
     return None
 
 
-_LOCAL_ASSIGNS: dict[int, tuple[object, dict]] = {}
-
-
 def local_assigns(func) -> dict:
-    """name -> first value assigned in the function (memoised: rules ask once per option they read)."""
+    """name -> first value assigned in the function (once per function: rules ask per option they read)."""
     if func is None:
         return {}
-    cached = _LOCAL_ASSIGNS.get(id(func))
-    if cached is not None and cached[0] is func:
-        return cached[1]
-    out = _local_assigns(func)
-    _LOCAL_ASSIGNS[id(func)] = (func, out)
-    return out
-
-
-def forget_project() -> None:
-    _LOCAL_ASSIGNS.clear()
+    return cached_on(func, "_fmw_local_assigns", _local_assigns)
 
 
 def _local_assigns(func) -> dict:

@@ -383,13 +383,12 @@ class Taint:
         if self._request_assigned is None:
             self._request_assigned = any(
                 isinstance(t, ast.Name) and t.id == "request"
-                for n in ast.walk(self.func)
-                if isinstance(n, ast.Assign)
-                for t in n.targets
+                for n in _assignments(self.func.body)
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
             )
         return self._request_assigned
 
-    def _numeric_constant(self, name: str) -> bool:
+    def _plain_constant_name(self, name: str) -> bool:
         """JWT_CLOCK_SKEW_SECONDS = 30, API_KEY_ERROR_CODE_ACTION = "Check your API key ..." (or a dict of such
         sentences, rotki): numbers, flags and sentences are no secret, whatever the name says."""
         return _plain_constant(self.constants.get(name))
@@ -424,7 +423,7 @@ class Taint:
                 return tainted[0]
             if (
                 sensitive_name(node.id, self.handles_requests)
-                and not self._numeric_constant(node.id)
+                and not self._plain_constant_name(node.id)
                 and not self._masked_local(node.id)
             ):
                 return f"`{node.id}`"
