@@ -22,6 +22,33 @@ def dotted(node) -> str | None:
     return ".".join(reversed(parts))
 
 
+_AST = ast.AST
+_CTX = ast.expr_context
+
+
+def iter_nodes(node):
+    """ast.walk, depth-first and about twice as fast (no iter_fields/iter_child_nodes generators)."""
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        n = pop()
+        yield n
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, _AST):
+                        push(x)
+            elif isinstance(v, _AST) and not isinstance(v, _CTX):
+                push(v)
+
+
+def imported_name(node: ast.ImportFrom, alias: ast.alias) -> str:
+    """What ``from <node> import <alias>`` binds: "flask_cors.CORS", ".auth.bp", ".auth" (from . import auth)."""
+    module = node.module + "." if node.module else ""
+    return "." * (node.level or 0) + module + alias.name
+
+
 def last(name: str | None) -> str:
     return name.rsplit(".", 1)[-1] if name else ""
 

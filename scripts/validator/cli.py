@@ -9,7 +9,7 @@ import sys
 from . import __version__, discovery
 from .config import Config, UsageError, discover_config, load_config_file
 from .findings import SEVERITIES, at_or_above, sort_key
-from .model import build_model
+from .pipeline import build_model
 from .report import FORMATS, formatter, summarize
 from .rules import all_rules, run_rules
 from .suppressions import apply as apply_suppressions

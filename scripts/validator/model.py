@@ -1,18 +1,18 @@
-"""The project model: every fact the rules need, gathered in one pass over the repository.
+"""The project model: every fact the rules need, as plain data.
 
-``build_model(root, config)`` walks the tree (``discovery``), parses each Python file once
-(``parsing``), and lets ``extract`` fill the classes below. Rules only read this model.
+``pipeline.build_model`` fills it (discovery, parsing once, then the concern scanners in ``scan/``);
+rules only read it. Nothing here parses or walks code: the classes hold facts and answer a few
+questions about them (which URL a route serves, where project-wide findings point).
 """
 
 from __future__ import annotations
 
 import ast
 import os
-import re
 
-from . import discovery, parsing
-from .config import Config
-from .lazyre import lazy
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
 
 # Plain classes rather than dataclasses: importing `dataclasses` (and `inspect` with it) and generating
 # the methods cost ~25 ms of start-up on every run. Same names, fields and constructor signatures;
@@ -24,7 +24,7 @@ def last_name(dotted_name: str | None) -> str:
 
 
 class Module:
-    __slots__ = ("constants", "imports", "is_config_file", "is_flask", "lines", "rel")
+    __slots__ = ("apps", "constants", "imports", "is_config_file", "is_flask", "lines", "rel")
 
     def __init__(
         self,
@@ -41,6 +41,7 @@ class Module:
         self.constants = constants
         self.is_flask = is_flask
         self.is_config_file = is_config_file
+        self.apps: set[str] = set()  # variables bound to a Flask app at module level (app = Flask(...))
 
     def __repr__(self):
         return f"Module({self.rel!r})"
@@ -92,8 +93,53 @@ class Fact:
         return f"Fact({self.kind!r}, {self.module.rel}:{self.line}:{self.col})"
 
 
+class LogCall(Fact):
+    """A call of a logger method. ``secret`` says what sensitive value it is passed ("`password`",
+    "the Authorization header") or is None; set once every module is read."""
+
+    __slots__ = ("secret",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.secret: str | None = None
+
+
+class RequestIdRead(Fact):
+    """A read of a client-supplied request-ID header; ``validated``: checked before use (fullmatch...)."""
+
+    __slots__ = ("validated",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validated = False
+
+
+class KeyFunc(Fact):
+    """The key_func of a Limiter or limit (``expr``: the expression passed); ``client_source``: what in it
+    reads a client-controlled address ("get_ipaddr", "the X-Forwarded-For request header"), or None."""
+
+    __slots__ = ("client_source", "expr")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expr: ast.expr | None = None
+        self.client_source: str | None = None
+
+
 class Route:
-    __slots__ = ("class_based", "col", "exempt", "limited", "line", "methods", "module", "name", "owner", "rule")
+    __slots__ = (
+        "class_based",
+        "col",
+        "exempt",
+        "limited",
+        "line",
+        "methods",
+        "module",
+        "name",
+        "owner",
+        "rule",
+        "view",
+    )
 
     def __init__(
         self,
@@ -107,6 +153,7 @@ class Route:
         limited: bool = False,
         exempt: bool = False,
         class_based: bool = False,
+        view: ast.AST | None = None,  # the decorated view function, for @route declarations
     ):
         self.module = module
         self.line = line
@@ -118,9 +165,29 @@ class Route:
         self.limited = limited
         self.exempt = exempt
         self.class_based = class_based
+        self.view = view
 
     def __repr__(self):
         return f"Route({self.rule!r}, {self.module.rel}:{self.line})"
+
+
+class ViewClass:
+    """A class as a class-based view sees it (MethodView, flask-restful/restx Resource, View): its methods'
+    decorators, ``decorators``/``method_decorators`` attributes and a ``methods = [...]`` attribute."""
+
+    __slots__ = ("bases", "decorators", "method_decorators", "methods", "methods_attr", "module", "node")
+
+    def __init__(self, node: ast.ClassDef, module: Module, bases: list[str]):
+        self.node = node
+        self.module = module
+        self.bases = bases
+        self.methods: dict[str, list[ast.expr]] = {}  # method name -> its decorators
+        self.decorators: list[ast.expr] = []  # class attribute `decorators = [...]`
+        self.method_decorators: list[ast.expr] = []  # flask-restful `method_decorators`
+        self.methods_attr: set[str] | None = None  # `methods = ["GET", "POST"]`
+
+    def __repr__(self):
+        return f"ViewClass({self.node.name!r}, {self.module.rel})"
 
 
 class HeaderOp:
@@ -133,6 +200,7 @@ class HeaderOp:
         "module",
         "name",
         "op",
+        "reflects_origin",
         "value",
         "value_node",
     )
@@ -159,6 +227,7 @@ class HeaderOp:
         self.func = func
         self.conditional_on_origin = conditional_on_origin
         self.in_dev_branch = False  # written under `if app.debug:` and the like
+        self.reflects_origin = False  # the value is the request's Origin (directly or through a local)
 
     def __repr__(self):
         return f"HeaderOp({self.op!r}, {self.name!r}, {self.module.rel}:{self.line})"
@@ -246,48 +315,61 @@ class ServerConf:
 
 
 class Project:
-    """Every fact gathered from one scanned root. ``extract`` adds private working attributes
-    (``_classes``, ``_module_apps``, ...), so this class has no __slots__."""
+    """Every fact gathered from one scanned root, grouped by concern (the scanner that fills each group
+    is named in brackets: ``scan/<name>.py``)."""
 
     def __init__(self, root: str, config: Config):
         self.root = root
         self.config = config
+        # [pipeline] what was read
         self.modules: list[Module] = []
         self.parse_problems: list[tuple[str, int, int, str]] = []
+        self.files_seen = 0
         self.is_flask = False
+        self._modules_by_rel: dict[str, Module] | None = None
+        # [walk] every definition, by name: project decorators, key functions, validators are looked up here
+        self.functions: dict[str, list[tuple[Module, ast.AST]]] = {}
+        # [app_factory] where apps are built and middleware is bound to them
         self.app_sites: list[Fact] = []  # Flask(...) calls, or calls of a Flask subclass
         self.flask_subclasses: set[str] = set()
-        self.cors_calls: list[Fact] = []  # CORS(...) / cross_origin(...)
-        self.limiter_calls: list[Fact] = []  # Limiter(...)
-        self.limiter_names: set[str] = set()
-        self.rate_key_funcs: list[tuple[ast.expr, Fact]] = []  # key_func= of Limiter(...) / limiter.limit(...)
-        self.rate_limit_evidence: list[Fact] = []
-        self.limited_targets: set[str] = set()  # names wrapped by limiter.limit(...)(x)
-        self.exempt_targets: set[str] = set()
+        self.hooks: list[Fact] = []  # after_request etc. (func in .node)
+        self.module_setup: list[Fact] = []  # middleware bound to a module-level app (APP001)
+        # [routes] routes, blueprints, class-based views
         self.routes: list[Route] = []
-        self.route_paths: list[str] = []  # every route rule seen (incl. lazily)
-        self.text_routes: list = []  # (module, owner, path) found by regex, unparsed too
+        self.text_routes: list = []  # (module, owner, path) found by regex, unparsed blocks too
+        self.view_classes: dict[str, list[ViewClass]] = {}
         self.blueprint_prefixes: dict[str, str] = {}  # blueprint variable name -> url_prefix (any module)
         # (module path, variable) -> url_prefix ("" if none) of every Blueprint(...), after register_blueprint
         self.blueprint_url_prefixes: dict[tuple[str, str], str] = {}
-        self._modules_by_rel: dict[str, Module] | None = None
         self.render_template_used = False
-        self.hooks: list[Fact] = []  # after_request etc. (func in .node)
+        # [rate_limit]
+        self.limiter_calls: list[Fact] = []  # Limiter(...)
+        self.limiter_names: set[str] = set()
+        self.rate_key_funcs: list[KeyFunc] = []  # key_func of Limiter(...) / limiter.limit(...)
+        self.rate_limit_evidence: list[Fact] = []
+        self.limited_targets: set[str] = set()  # names wrapped by limiter.limit(...)(x)
+        self.exempt_targets: set[str] = set()
+        # [cors]
+        self.cors_calls: list[Fact] = []  # CORS(...) / cross_origin(...), init_app options merged in
+        # [headers]
         self.header_ops: list[HeaderOp] = []
         self.header_libs: list[Fact] = []  # Talisman(...), secure, SSLify(...)
         self.computed_header_writes: list[Fact] = []  # response.headers[name] = ... with a name not known statically
+        # [flask_config]
         self.config_classes: dict[str, list[ConfigClass]] = {}
         self.loose_config: list[ConfigAssign] = []
         self.env_config_loading: list[Fact] = []  # from_envvar / from_prefixed_env
-        self.log_calls: list[Fact] = []
-        self.request_id_reads: list[Fact] = []
+        # [request_logging]
+        self.log_calls: list[LogCall] = []
+        self.request_id_reads: list[RequestIdRead] = []
         self.request_id_evidence: list[Fact] = []
-        self.module_setup: list[Fact] = []  # APP001 candidates
+        self.completion_log: Fact | None = None  # a log call with method, path, status and duration
+        self.access_log_with_duration = False
+        # [dependencies]
         self.requirements: list[Requirement] = []
+        # [deployment]
         self.server_confs: list[ServerConf] = []
         self.server_header_suppression: list[Fact | tuple[str, int]] = []
-        self.access_log_with_duration = False
-        self.files_seen = 0
 
     def __repr__(self):
         return f"Project({self.root!r}, {len(self.modules)} modules)"
@@ -388,64 +470,8 @@ class Project:
         return (self.modules[0].rel if self.modules else "."), 1, 1
 
 
-# flask itself, not only an extension: a FastAPI project with a stale `from flask_migrate import` is no Flask app
-_FLASK_IMPORT = lazy(rb"^[ \t]*(?:from|import)[ \t]+flask\b", re.M)
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(discovery.MAX_BYTES + 1)
-
-
-def build_model(root: str, config: Config, files: discovery.Discovered | None = None, lazy: bool = True) -> Project:
-    from . import extract
-
-    project = Project(root=root, config=config)
-    if files is None:
-        files = discovery.walk(root, config.exclude)
-    # Read everything first: a tree where no module imports flask is not parsed at all.
-    raws: list[tuple[str, str, bytes]] = []
-    for full, rel in files.python:
-        try:
-            size = os.path.getsize(full)
-            if size > discovery.MAX_BYTES:
-                project.parse_problems.append((rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB"))
-                continue
-            raws.append((full, rel, _read(full)))
-        except OSError as exc:
-            project.parse_problems.append((rel, 1, 1, f"cannot read: {exc.strerror or exc}"))
-    if not any(_FLASK_IMPORT.search(raw) for _f, _r, raw in raws):
-        project.files_seen = len(raws)
-        return project
-    extra_words = tuple(d.lower().rsplit(".", 1)[-1] for d in config.rate_limit_decorators)
-    for full, rel, raw in raws:
-        try:
-            src = parsing.parse_source(
-                full, rel, raw, lazy=lazy, all_routes=bool(config.auth_route_patterns), extra_words=extra_words
-            )
-        except parsing.ParseFailure as exc:
-            project.parse_problems.append((rel, exc.line, exc.col, exc.reason))
-            continue
-        try:
-            extract.extract_module(project, src)
-        except RecursionError:
-            project.parse_problems.append((rel, 1, 1, "too deeply nested to analyse"))
-    for full, rel in files.requirements:
-        try:
-            extract.extract_requirements(project, full, rel)
-        except (OSError, UnicodeDecodeError, ValueError):
-            project.parse_problems.append((rel, 1, 1, "cannot read requirements file"))
-    for full, rel in files.server_configs:
-        try:
-            extract.extract_server_conf(project, full, rel)
-        except (OSError, UnicodeDecodeError, ValueError):
-            continue
-    extract.finish(project)
-    return project
-
-
 # Response headers that are security controls (lower case): what counts as a header mechanism
-# (rules/headers.py) and what marks a literal table of headers (extract.py) come from this one list.
+# (rules/headers.py) and what marks a literal table of headers (scan/headers.py) come from this one list.
 SECURITY_HEADERS = frozenset(
     {
         "x-content-type-options",

@@ -53,19 +53,6 @@ AUTH_HINT_WORDS = (
     "apikey",
     "api_key",
 )
-ROUTE_PATH = lazy(r"""\.(?:route|get|post|put|patch|delete)\(\s*[rRuU]?["'](/[^"'\n]*)["']""")
-_OWNER = lazy(r"(\w+)$")
-
-
-def route_paths(text: str) -> list[tuple[str, str]]:
-    """(owner, path) of every `owner.route("/path")`-style call in the text, found without parsing."""
-    out = []
-    for m in ROUTE_PATH.finditer(text):
-        owner = _OWNER.search(text, max(0, m.start() - 60), m.start())
-        out.append((owner.group(1) if owner else "", m.group(1)))
-    return out
-
-
 _RECEIVER_END = lazy(r"\w*$")
 
 

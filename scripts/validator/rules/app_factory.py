@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import hit, rule
+from .registry import hit, rule
 
 
 @rule(

@@ -9,21 +9,12 @@
 
 from __future__ import annotations
 
-import ast
 import re
 
-from ..astutil import UNKNOWN, dotted, iter_strings
+from ..astutil import UNKNOWN, iter_strings
 from ..lazyre import lazy
-from . import hit, rule
-from ._common import (
-    any_config,
-    call_kwargs,
-    local_assigns,
-    production_views,
-    resolve_config_value,
-    truthy,
-    value_of,
-)
+from ._common import any_config, call_kwargs, production_views, resolve_config_value, truthy, value_of
+from .registry import hit, rule
 
 REGEX_HINT = frozenset("*\\]?$^[]()")
 PROBE_ORIGINS = ("https://evil-attacker.invalid",)
@@ -221,43 +212,6 @@ def _cors_configurations(project):
     return cached
 
 
-def _is_request_origin(node) -> bool:
-    """request.origin, request.headers.get("Origin") / ["Origin"], environ["HTTP_ORIGIN"] / .get(...)."""
-    if isinstance(node, ast.Attribute):
-        return node.attr == "origin" and (dotted(node.value) or "").endswith("request")
-    if isinstance(node, ast.Subscript):
-        key, container = node.slice, node.value
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
-        key, container = node.args[0], node.func.value
-    else:
-        return False
-    key = key.value if isinstance(key, ast.Constant) else None
-    return (
-        isinstance(key, str)
-        and key.lower() in ("origin", "http_origin")
-        and (dotted(container) or "").lower().endswith(("headers", "environ"))
-    )
-
-
-def _mentions_origin(node, func=None) -> bool:
-    """The value comes from the request's Origin header, directly or through a local variable. A name that
-    merely says origin (config.getCORSAllowOrigin(), ALLOWED_ORIGIN) is the operator's setting."""
-    if node is None:
-        return False
-    assigned = local_assigns(func)
-    seen = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        for sub in ast.walk(current):
-            if _is_request_origin(sub):
-                return True
-            if isinstance(sub, ast.Name) and sub.id in assigned and sub.id not in seen:
-                seen.add(sub.id)
-                stack.append(assigned[sub.id])
-    return False
-
-
 def _acao_ops(project):
     return [
         h
@@ -271,7 +225,7 @@ def _acao_ops(project):
 def _acao_problem(h) -> str | None:
     if isinstance(h.value, str) and h.value.strip() == "*":
         return "wildcard"
-    if _mentions_origin(h.value_node, h.func) and not h.conditional_on_origin:
+    if h.reflects_origin and not h.conditional_on_origin:
         return "reflected"
     return None
 

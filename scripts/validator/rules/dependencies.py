@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from . import hit, rule
+from .registry import hit, rule
 
 # package -> (first fixed version, advisories)
 ADVISORIES = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..astutil import kwarg, str_const
 from ..model import SECURITY_HEADERS
-from . import hit, rule
 from .dependencies import upper_bound
+from .registry import hit, rule
 
 RECOMMENDED = (
     ("X-Content-Type-Options", ("x-content-type-options",)),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import re
 
-from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, kwarg, last, str_const
+from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, kwarg
 from ..lazyre import lazy
-from . import hit, rule
 from ._common import any_config, production_views, value_of
+from .registry import hit, rule
 
 AUTH_WORDS = {
     "login",
@@ -259,41 +259,6 @@ def no_default_limits(project):
             )
 
 
-# Request headers any client can set: a proxy may append to them (X-Forwarded-For keeps the client's value
-# first) or overwrite them, but an app reachable without that proxy gets whatever the client sent.
-SPOOFABLE_HEADERS = {
-    "x-forwarded-for",
-    "x-real-ip",
-    "x-client-ip",
-    "true-client-ip",
-    "cf-connecting-ip",
-    "x-cluster-client-ip",
-    "forwarded",
-}
-
-
-def _spoofable_source(node) -> str | None:
-    """What in this key function reads a client-controlled address, if anything."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Subscript) and _last_element(sub):
-            return None  # value.split(",")[-1]: the entry the (one) trusted proxy appended
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Attribute) and sub.attr == "access_route":
-            return "request.access_route (the client's own X-Forwarded-For entries come first)"
-        text = str_const(sub) if isinstance(sub, ast.Constant) else None
-        if text:
-            header = text.lower().replace("_", "-")
-            header = header[5:] if header.startswith("http-") else header
-            if header in SPOOFABLE_HEADERS:
-                return f"the {text} request header"
-    return None
-
-
-def _last_element(sub: ast.Subscript) -> bool:
-    index = sub.slice
-    return isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and getattr(index.operand, "value", 0) == 1
-
-
 @rule(
     "RATE007",
     "warning",
@@ -302,23 +267,17 @@ def _last_element(sub: ast.Subscript) -> bool:
     "configured with the number of trusted proxies, set it from X-Forwarded-For.",
 )
 def spoofable_key(project):
-    funcs = getattr(project, "_funcs", {})
-    for node, fact in project.rate_key_funcs:
-        name = dotted(node) or ""
-        if last(name) == "get_ipaddr":
+    for key in project.rate_key_funcs:
+        if key.client_source == "get_ipaddr":
             yield hit(
-                fact,
+                key,
                 "key_func=get_ipaddr keys limits on the first X-Forwarded-For entry, which the client writes: "
                 "a new value per request escapes every limit",
             )
-            continue
-        bodies = [node] if isinstance(node, ast.Lambda) else [f for _m, f in funcs.get(last(name), [])]
-        for body in bodies:
-            source = _spoofable_source(body)
-            if source:
-                yield hit(
-                    fact,
-                    f"the rate-limit key {name or 'lambda'} reads {source}: a client sending a new value per "
-                    "request escapes every limit (unless only a proxy that overwrites it can reach the app)",
-                )
-                break
+        elif key.client_source:
+            name = dotted(key.expr) or "lambda"
+            yield hit(
+                key,
+                f"the rate-limit key {name} reads {key.client_source}: a client sending a new value per "
+                "request escapes every limit (unless only a proxy that overwrites it can reach the app)",
+            )

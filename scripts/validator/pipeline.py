@@ -1,0 +1,77 @@
+"""Build the project model: discover files, read and parse each once, hand it to the scanners.
+
+discovery.walk       which files: Python sources, requirements, deployment and server configs
+parsing.parse_source each Python file read and parsed once (lazily: only blocks that can hold a fact)
+scan.scan_module     one walk over each tree; every node goes to the concerns that registered for it
+scan.* (non-Python)  requirements, Dockerfile/Procfile/..., nginx/Apache configs, line by line
+scan.finish          cross-module resolution once everything is read; then rules read the model
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from . import discovery, parsing, scan
+from .config import Config
+from .lazyre import lazy
+from .model import Project
+
+# flask itself, not only an extension: a FastAPI project with a stale `from flask_migrate import` is no Flask app
+_FLASK_IMPORT = lazy(rb"^[ \t]*(?:from|import)[ \t]+flask\b", re.M)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(discovery.MAX_BYTES + 1)
+
+
+def _read_sources(project: Project, files: discovery.Discovered) -> list[tuple[str, str, bytes]]:
+    raws: list[tuple[str, str, bytes]] = []
+    for full, rel in files.python:
+        try:
+            size = os.path.getsize(full)
+            if size > discovery.MAX_BYTES:
+                project.parse_problems.append((rel, 1, 1, f"skipped: larger than {discovery.MAX_BYTES // 2**20} MB"))
+                continue
+            raws.append((full, rel, _read(full)))
+        except OSError as exc:
+            project.parse_problems.append((rel, 1, 1, f"cannot read: {exc.strerror or exc}"))
+    return raws
+
+
+def build_model(root: str, config: Config, files: discovery.Discovered | None = None, lazy: bool = True) -> Project:
+    project = Project(root=root, config=config)
+    if files is None:
+        files = discovery.walk(root, config.exclude)
+    # Read everything first: a tree where no module imports flask is not parsed at all.
+    raws = _read_sources(project, files)
+    if not any(_FLASK_IMPORT.search(raw) for _f, _r, raw in raws):
+        project.files_seen = len(raws)
+        return project
+    scanner = scan.ProjectScan(project)
+    extra_words = tuple(d.lower().rsplit(".", 1)[-1] for d in config.rate_limit_decorators)
+    for full, rel, raw in raws:
+        try:
+            src = parsing.parse_source(
+                full, rel, raw, lazy=lazy, all_routes=bool(config.auth_route_patterns), extra_words=extra_words
+            )
+        except parsing.ParseFailure as exc:
+            project.parse_problems.append((rel, exc.line, exc.col, exc.reason))
+            continue
+        try:
+            scanner.scan_module(src)
+        except RecursionError:
+            project.parse_problems.append((rel, 1, 1, "too deeply nested to analyse"))
+    for full, rel in files.requirements:
+        try:
+            scan.dependencies.scan_requirements(project, full, rel)
+        except (OSError, UnicodeDecodeError, ValueError):
+            project.parse_problems.append((rel, 1, 1, "cannot read requirements file"))
+    for full, rel in files.server_configs:
+        try:
+            scan.deployment.scan_server_conf(project, full, rel)
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+    scanner.finish()
+    return project
