@@ -154,72 +154,18 @@ def evaluate(node, consts: dict | None = None, local: dict | None = None, depth:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return [evaluate(e, consts, local, depth + 1) for e in node.elts]
     if isinstance(node, ast.Dict):
-        out = {}
-        for k, v in zip(node.keys, node.values):
-            if k is None:  # {**OTHER, ...}
-                inner = evaluate(v, consts, local, depth + 1)
-                if isinstance(inner, dict):
-                    out.update(inner)
-                continue
-            key = evaluate(k, consts, local, depth + 1)
-            if isinstance(key, (str, int, float, bool)) or key is None:
-                out[key] = evaluate(v, consts, local, depth + 1)
-        return out
+        return _evaluate_dict(node, consts, local, depth)
     if isinstance(node, ast.Name):
         if node.id in local:
-            return (
-                evaluate(local[node.id], consts, {}, depth + 1)
-                if isinstance(local[node.id], ast.AST)
-                else local[node.id]
-            )
+            value = local[node.id]
+            return evaluate(value, consts, {}, depth + 1) if isinstance(value, ast.AST) else value
         if node.id in consts:
             return evaluate(consts[node.id], consts, {}, depth + 1)
         return UNKNOWN
     if isinstance(node, ast.Subscript):
-        key = node.slice
-        if isinstance(key, ast.Index):  # pragma: no cover - Python 3.8 shape
-            key = key.value  # type: ignore[attr-defined]
-        k = str_const(key)
-        if k is not None:
-            if _is_environ(node.value):
-                return EnvRef(k)
-            base = dotted(node.value) or ""
-            if base.endswith("config"):
-                return ConfigRef(k)
-        return UNKNOWN
+        return _evaluate_subscript(node)
     if isinstance(node, ast.Call):
-        fname = dotted(node.func) or ""
-        args = node.args
-        if fname in ("os.getenv", "getenv") or (
-            fname.endswith(".get") and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value)
-        ):
-            if args and str_const(args[0]) is not None:
-                if len(args) > 1:
-                    return EnvRef(args[0].value, evaluate(args[1], consts, local, depth + 1), True)
-                default = kwarg(node, "default")
-                if default is not None:
-                    return EnvRef(args[0].value, evaluate(default, consts, local, depth + 1), True)
-                return EnvRef(args[0].value)
-        if fname.endswith("config.get") and args and str_const(args[0]) is not None:
-            if len(args) > 1:
-                return ConfigRef(args[0].value, evaluate(args[1], consts, local, depth + 1), True)
-            return ConfigRef(args[0].value)
-        if isinstance(node.func, ast.Attribute) and node.func.attr in ("split", "strip", "lower", "rstrip"):
-            inner = evaluate(node.func.value, consts, local, depth + 1)
-            if isinstance(inner, EnvRef):
-                return inner
-            if isinstance(inner, str) and node.func.attr == "split":
-                sep = str_const(args[0]) if args else None
-                return [p.strip() for p in inner.split(sep)] if sep else inner.split()
-            if isinstance(inner, str):
-                return getattr(inner, node.func.attr)()
-        if fname in ("list", "tuple", "set", "frozenset", "sorted") and len(args) == 1:
-            return evaluate(args[0], consts, local, depth + 1)
-        if fname in ("re.compile", "compile") and args:
-            return evaluate(args[0], consts, local, depth + 1)
-        if fname == "bool" and args:
-            return evaluate(args[0], consts, local, depth + 1)
-        return UNKNOWN
+        return _evaluate_call(node, consts, local, depth)
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
         # X or default: model as "X, falling back to the last literal"
         first = evaluate(node.values[0], consts, local, depth + 1)
@@ -229,8 +175,6 @@ def evaluate(node, consts: dict | None = None, local: dict | None = None, depth:
         if isinstance(first, ConfigRef) and not first.has_default:
             return ConfigRef(first.key, fallback, True)
         return first if not isinstance(first, Unknown) else UNKNOWN
-    if isinstance(node, ast.JoinedStr):
-        return UNKNOWN
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         a = evaluate(node.left, consts, local, depth + 1)
         b = evaluate(node.right, consts, local, depth + 1)
@@ -238,6 +182,71 @@ def evaluate(node, consts: dict | None = None, local: dict | None = None, depth:
             return a + b
         if isinstance(a, list) and isinstance(b, list):
             return a + b
+    return UNKNOWN
+
+
+def _evaluate_dict(node: ast.Dict, consts, local, depth) -> dict:
+    out = {}
+    for k, v in zip(node.keys, node.values):
+        if k is None:  # {**OTHER, ...}
+            inner = evaluate(v, consts, local, depth + 1)
+            if isinstance(inner, dict):
+                out.update(inner)
+            continue
+        key = evaluate(k, consts, local, depth + 1)
+        if isinstance(key, (str, int, float, bool)) or key is None:
+            out[key] = evaluate(v, consts, local, depth + 1)
+    return out
+
+
+def _evaluate_subscript(node: ast.Subscript):
+    """``os.environ["X"]`` -> EnvRef, ``app.config["X"]`` -> ConfigRef."""
+    key = node.slice
+    if isinstance(key, ast.Index):  # pragma: no cover - Python 3.8 shape
+        key = key.value  # type: ignore[attr-defined]
+    k = str_const(key)
+    if k is not None:
+        if _is_environ(node.value):
+            return EnvRef(k)
+        base = dotted(node.value) or ""
+        if base.endswith("config"):
+            return ConfigRef(k)
+    return UNKNOWN
+
+
+def _evaluate_call(node: ast.Call, consts, local, depth):
+    """os.getenv/environ.get, config.get, str methods on known strings, list()/tuple()/re.compile()/bool()."""
+    fname = dotted(node.func) or ""
+    args = node.args
+    if fname in ("os.getenv", "getenv") or (
+        fname.endswith(".get") and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value)
+    ):
+        if args and str_const(args[0]) is not None:
+            if len(args) > 1:
+                return EnvRef(args[0].value, evaluate(args[1], consts, local, depth + 1), True)
+            default = kwarg(node, "default")
+            if default is not None:
+                return EnvRef(args[0].value, evaluate(default, consts, local, depth + 1), True)
+            return EnvRef(args[0].value)
+    if fname.endswith("config.get") and args and str_const(args[0]) is not None:
+        if len(args) > 1:
+            return ConfigRef(args[0].value, evaluate(args[1], consts, local, depth + 1), True)
+        return ConfigRef(args[0].value)
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("split", "strip", "lower", "rstrip"):
+        inner = evaluate(node.func.value, consts, local, depth + 1)
+        if isinstance(inner, EnvRef):
+            return inner
+        if isinstance(inner, str) and node.func.attr == "split":
+            sep = str_const(args[0]) if args else None
+            return [p.strip() for p in inner.split(sep)] if sep else inner.split()
+        if isinstance(inner, str):
+            return getattr(inner, node.func.attr)()
+    if fname in ("list", "tuple", "set", "frozenset", "sorted") and len(args) == 1:
+        return evaluate(args[0], consts, local, depth + 1)
+    if fname in ("re.compile", "compile") and args:
+        return evaluate(args[0], consts, local, depth + 1)
+    if fname == "bool" and args:
+        return evaluate(args[0], consts, local, depth + 1)
     return UNKNOWN
 
 

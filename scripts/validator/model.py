@@ -19,10 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # instances compare by identity (nothing compares them by value) and the records use __slots__.
 
 
-def last_name(dotted_name: str | None) -> str:
-    return (dotted_name or "").rsplit(".", 1)[-1]
-
-
 class Module:
     __slots__ = ("apps", "constants", "imports", "is_config_file", "is_flask", "lines", "rel")
 
@@ -427,7 +423,7 @@ class Project:
             # unknown key: a blueprint made by a Blueprint subclass or a helper, prefix unknown
             return self.blueprint_url_prefixes.get(key, "")
         # imported in a way not followed: go by the variable name when every blueprint so named agrees
-        named = {v for (_rel, var), v in self.blueprint_url_prefixes.items() if var == last_name(owner)}
+        named = {v for (_rel, var), v in self.blueprint_url_prefixes.items() if var == (owner or "").rsplit(".", 1)[-1]}
         return named.pop() if len(named) == 1 else ""
 
     def full_path(self, module: Module, owner: str | None, rule: str | None) -> str | None:

@@ -61,3 +61,12 @@ def cli(*args, python=sys.executable, cwd=None, env=None) -> subprocess.Complete
         env=env or dict(os.environ),
         timeout=120,
     )
+
+
+def model_of(root: Path, files: dict, **config):
+    """The project model of a small tree (what the scanners found), for tests of scan/ modules."""
+    from validator.config import Config
+    from validator.pipeline import build_model
+
+    write_tree(root, files)
+    return build_model(str(root), Config(**config))

@@ -8,10 +8,14 @@ which catches JSON lines an app writes through its own stderr handlers and Flask
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import sys
 
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_DURATION_KEY = re.compile(r"dur|elapsed|latency|took|response_time|time_ms|_ms$|^ms$|millis|seconds", re.I)
+_DURATION_TEXT = re.compile(r"\b\d+(\.\d+)?\s?(ms|s|µs|us)\b|duration|elapsed|latency", re.I)
 
 
 class _ListHandler(logging.Handler):
@@ -89,3 +93,39 @@ def _stream_handlers():
             if isinstance(handler, logging.StreamHandler) and id(handler) not in seen:
                 seen.add(id(handler))
                 yield handler
+
+
+def completion_missing(records, text, method, path, status) -> str | None:
+    """None if one record (or stderr line) names method, path, status and a duration; else what lacks."""
+    if not records and not text.strip():
+        return "no log record was emitted for the request (check the logger's level and handlers)"
+    best = None
+    candidates = [(record_text(r), extras(r)) for r in records]
+    candidates += [(line, _json_fields(line)) for line in text.splitlines() if line.strip()]
+    for blob, fields in candidates:
+        values = {str(v) for v in fields.values()}
+        have = {
+            "method": method in values or re.search(rf"\b{method}\b", blob) is not None,
+            "path": path in values or path in blob,
+            "status": str(status) in values or re.search(rf"\b{status}\b", blob) is not None,
+            "duration": any(_DURATION_KEY.search(k) for k in fields) or _DURATION_TEXT.search(blob) is not None,
+        }
+        missing = [k for k, ok in have.items() if not ok]
+        if not missing:
+            return None
+        if best is None or len(missing) < len(best):
+            best = missing
+    return f"no completion record with method, path, status and duration (best record lacks {', '.join(best)})"
+
+
+def _json_fields(line: str) -> dict:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def short(value, width: int = 200) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 3] + "..."

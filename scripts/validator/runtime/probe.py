@@ -8,14 +8,13 @@ affect another, and turns any exception into a note. Each ``check_*`` method app
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections import Counter
 
-from ..rules.headers import RECOMMENDED
 from ..rules.rate_limit import is_auth_route
-from .capture import Capture, extras, record_text
+from .capture import Capture, completion_missing, short
+from .reports import header_names, report_5xx, report_headers, report_leaks, report_request_id_presence
 
 FOREIGN_ORIGIN = "https://evil.example"
 PROBE_EMAIL = "probe@invalid.example"
@@ -24,17 +23,6 @@ MAX_5XX_IN_A_ROW = 3
 SAFE_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
 _EXACT_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
 _HEALTHY = ("health", "healthz", "status", "ping", "ready", "readyz", "live", "livez", "version")
-_DURATION_KEY = re.compile(r"dur|elapsed|latency|took|response_time|time_ms|_ms$|^ms$|millis|seconds", re.I)
-_DURATION_TEXT = re.compile(r"\b\d+(\.\d+)?\s?(ms|s|µs|us)\b|duration|elapsed|latency", re.I)
-KIND_LABELS = {"ok": "a normal API response", "404": "a 404", "405": "a 405", "429": "a 429"}
-
-
-def _header_names(resp) -> set[str]:
-    names = {k.lower() for k in resp.headers.keys()}
-    csp = resp.headers.get("Content-Security-Policy", "")
-    if "frame-ancestors" in csp:
-        names.add("csp:frame-ancestors")
-    return names
 
 
 class Probe:
@@ -89,7 +77,7 @@ class Probe:
             resp.get_data()
             resp.close()
         except Exception as exc:
-            self.note(f"{method} {path}: the request raised {type(exc).__name__}: {_short(exc)}")
+            self.note(f"{method} {path}: the request raised {type(exc).__name__}: {short(exc)}")
             return None
         if resp.status_code >= 500:
             self.server_errors.setdefault(f"{method} {path}", resp.status_code)
@@ -183,17 +171,17 @@ class Probe:
             try:
                 check()
             except Exception as exc:  # one failing probe never stops the others
-                self.note(f"probe {check.__name__[6:]} failed: {type(exc).__name__}: {_short(exc)}")
+                self.note(f"probe {check.__name__[6:]} failed: {type(exc).__name__}: {short(exc)}")
         if self.auth and not self.saw_429:
             self.note(
                 "no authentication route answered 429: the 429's headers, its readability (RATE006) and "
                 "preflights spending auth limits (RATE005) could not be checked"
             )
-        for check in (self.report_headers, self.report_request_id_presence, self.report_leaks, self.report_5xx):
+        for check in (report_headers, report_request_id_presence, report_leaks, report_5xx):
             try:
-                check()
+                check(self)
             except Exception as exc:
-                self.note(f"report {check.__name__[7:]} failed: {type(exc).__name__}: {_short(exc)}")
+                self.note(f"report {check.__name__[7:]} failed: {type(exc).__name__}: {short(exc)}")
 
     def check_basic_responses(self) -> None:
         if self.normal:
@@ -208,7 +196,7 @@ class Probe:
                 self.note(f"{method} {path} answered {resp.status_code}, not 405")
         target = self.normal or self._api_path("https")
         resp = self.send("GET", target, kind="https", https=True)
-        if resp is not None and "strict-transport-security" not in _header_names(resp):
+        if resp is not None and "strict-transport-security" not in header_names(resp):
             self.hit("HDR002", f"GET {target} over HTTPS ({resp.status_code}): no Strict-Transport-Security")
 
     def check_request_ids(self) -> None:
@@ -238,7 +226,7 @@ class Probe:
             if resp is None:
                 continue
             records, text = self.cap.since(mark)
-            missing = _completion_missing(records, text, method, path, resp.status_code)
+            missing = completion_missing(records, text, method, path, resp.status_code)
             if missing:
                 self.hit("LOG002", f"{method} {path} ({resp.status_code}): {missing}")
 
@@ -440,113 +428,3 @@ class Probe:
                 query=query,
                 json_body={"email": PROBE_EMAIL, "password": self.canaries["password sent in the JSON body"]},
             )
-
-    # -- reports over everything seen -----------------------------------------------------
-
-    def report_headers(self) -> None:
-        by_kind: dict[str, object] = {}
-        for kind, method, path, resp in self.responses:
-            if kind in KIND_LABELS and kind not in by_kind:
-                by_kind[kind] = (method, path, resp)
-        if not by_kind:
-            return
-        security = {n for _, group in RECOMMENDED for n in group} | {"x-xss-protection", "permissions-policy"}
-        if not any(_header_names(r) & security for _, _, r in by_kind.values()):
-            self.hit(
-                "HDR001",
-                "no security header on any probed response ("
-                + ", ".join(f"{m} {p} {r.status_code}" for m, p, r in by_kind.values())
-                + ")",
-            )
-            return
-        for kind, (method, path, resp) in by_kind.items():
-            names = _header_names(resp)
-            missing = [
-                label
-                for label, group in RECOMMENDED
-                if "strict-transport-security" not in group and not (set(group) & names)
-            ]
-            if missing:
-                self.hit(
-                    "HDR002", f"{KIND_LABELS[kind]} ({method} {path} {resp.status_code}) lacks " + ", ".join(missing)
-                )
-        xss = [
-            (kind, m, p, r)
-            for kind, m, p, r in self.responses
-            if r.headers.get("X-XSS-Protection", "").strip().startswith("1")
-        ]
-        if xss:
-            kind, m, p, r = xss[0]
-            self.hit(
-                "HDR004",
-                f"{m} {p} ({r.status_code}) sends X-XSS-Protection: {r.headers['X-XSS-Protection']} "
-                f"({len(xss)} of {len(self.responses)} responses)",
-            )
-
-    def report_request_id_presence(self) -> None:
-        lacking = [(m, p, r.status_code) for kind, m, p, r in self.responses if "X-Request-ID" not in r.headers]
-        if not lacking or not self.responses:
-            return
-        if len(lacking) == len(self.responses):
-            self.hit("LOG001", f"none of the {len(self.responses)} responses carries X-Request-ID")
-            return
-        distinct = sorted({f"{m} {p} ({s})" for m, p, s in lacking})
-        self.hit(
-            "LOG001",
-            f"{len(lacking)} of {len(self.responses)} responses carry no X-Request-ID, e.g. " + ", ".join(distinct[:3]),
-        )
-
-    def report_leaks(self) -> None:
-        stderr = self.cap.stderr_text()
-        for what, canary in self.canaries.items():
-            where = None
-            for record in self.cap.records:
-                if canary in record_text(record):
-                    where = f"log record of logger {record.name!r} ({_short(record.getMessage(), 80)!r})"
-                    break
-            if where is None and canary in stderr:
-                line = next((ln for ln in stderr.splitlines() if canary in ln), "")
-                where = f"stderr line {_short(line, 80)!r}"
-            if where:
-                self.hit("LOG003", f"the {what} the probe sent appears in a {where}")
-
-    def report_5xx(self) -> None:
-        if self.server_errors:
-            shown = [f"{k} -> {v}" for k, v in self.server_errors.items()]
-            self.hit("APP002", f"{len(shown)} probed route(s) answered 5xx: " + "; ".join(shown[:5]))
-
-
-def _completion_missing(records, text, method, path, status) -> str | None:
-    """None if one record (or stderr line) names method, path, status and a duration; else what lacks."""
-    if not records and not text.strip():
-        return "no log record was emitted for the request (check the logger's level and handlers)"
-    best = None
-    candidates = [(record_text(r), extras(r)) for r in records]
-    candidates += [(line, _json_fields(line)) for line in text.splitlines() if line.strip()]
-    for blob, fields in candidates:
-        values = {str(v) for v in fields.values()}
-        have = {
-            "method": method in values or re.search(rf"\b{method}\b", blob) is not None,
-            "path": path in values or path in blob,
-            "status": str(status) in values or re.search(rf"\b{status}\b", blob) is not None,
-            "duration": any(_DURATION_KEY.search(k) for k in fields) or _DURATION_TEXT.search(blob) is not None,
-        }
-        missing = [k for k, ok in have.items() if not ok]
-        if not missing:
-            return None
-        if best is None or len(missing) < len(best):
-            best = missing
-    return f"no completion record with method, path, status and duration (best record lacks {', '.join(best)})"
-
-
-def _json_fields(line: str) -> dict:
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _short(value, width: int = 200) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= width else text[: width - 3] + "..."

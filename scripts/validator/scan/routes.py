@@ -12,7 +12,7 @@ import ast
 from ..astutil import dotted, evaluate, kwarg, last, str_const
 from ..lazyre import lazy
 from ..model import Route, ViewClass
-from . import rate_limit
+from .rate_limit import is_rate_decorator
 from .walk import Scanner
 
 ROUTE_VERBS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
@@ -148,7 +148,7 @@ class RouteScanner(Scanner):
             if isinstance(view.func, ast.Attribute) and view.func.attr == "as_view":
                 name, class_based = last(dotted(view.func.value)), True
                 methods = None if kwarg(call, "methods") is None else methods
-            elif isinstance(view.func, ast.Call) and rate_limit.is_rate_decorator(ctx, view.func) == "limit":
+            elif isinstance(view.func, ast.Call) and is_rate_decorator(ctx, view.func) == "limit":
                 limited = True  # view_func=limiter.limit("5/minute")(login)
                 inner = view.args[0] if view.args else None
                 if (

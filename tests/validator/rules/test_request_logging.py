@@ -2,7 +2,7 @@
 
 import pytest
 
-from .util import rules_of, scan, write_tree
+from ..util import rules_of, scan, write_tree
 
 BASE = """
 import logging

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .util import rules_of, scan
+from ..util import rules_of, scan
 
 FACTORY = """
 from flask import Flask
