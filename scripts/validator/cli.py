@@ -258,7 +258,7 @@ def scan(path: str, args, cli_select, cli_ignore):
     findings = apply_suppressions(findings, read_line, cfg.per_path_ignores)
     notes = []
     if not project.is_flask:
-        notes.append(f"{path}: no module imports flask; no Flask rules were applied")
+        notes.append(f"{path}: {project.not_flask}; no Flask rules were applied")
     nfiles = max(len(project.modules), project.files_seen) + len(project.parse_problems)
     return root, findings, nfiles, notes
 

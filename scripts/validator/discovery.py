@@ -41,19 +41,35 @@ REQUIREMENT_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipf
 SERVER_CONF_EXT = (".conf", ".nginx", ".vhost", ".htaccess", ".conf.template", ".conf.j2", ".conf.jnj", ".conf.tmpl")
 
 
+# How an app is started: container and process files, scripts, compose/k8s manifests, uWSGI ini files.
+DEPLOYMENT_NAMES = ("Procfile", "Containerfile", "fly.toml", "Caddyfile", "app.yaml", "app.yml")
+DEPLOYMENT_EXT = (".sh", ".service", ".ini", ".dockerfile")
+DEPLOYMENT_DIRS = ("deploy", "docker", "k8s", "kube", "kubernetes", "helm", "chart", "charts", "openshift", "ops")
+
+
 class Discovered:
     # A plain class rather than a dataclass: importing `dataclasses` costs ~15 ms of start-up.
-    __slots__ = ("python", "requirements", "server_configs")
+    __slots__ = ("deployment", "python", "requirements", "server_configs")
 
     def __init__(
         self,
         python: list[tuple[str, str]],  # (absolute path, path relative to the root)
         requirements: list[tuple[str, str]],
         server_configs: list[tuple[str, str]],
+        deployment: list[tuple[str, str]] | None = None,
     ):
         self.python = python
         self.requirements = requirements
         self.server_configs = server_configs
+        self.deployment = [] if deployment is None else deployment
+
+    def add(self, kind: str, full: str, rel: str) -> None:
+        {
+            "python": self.python,
+            "requirements": self.requirements,
+            "server": self.server_configs,
+            "deployment": self.deployment,
+        }[kind].append((full, rel))
 
 
 def is_test_file(name: str) -> bool:
@@ -88,6 +104,12 @@ def classify(rel: str, name: str) -> str | None:
         return "requirements"
     if lower.endswith(SERVER_CONF_EXT) or lower in ("nginx.conf", "httpd.conf", "apache2.conf", ".htaccess"):
         return "server"
+    if name in DEPLOYMENT_NAMES or name.startswith(("Dockerfile", "Procfile")) or lower.endswith(DEPLOYMENT_EXT):
+        return "deployment"
+    if lower.endswith((".yml", ".yaml")) and (
+        "compose" in lower or any(part in DEPLOYMENT_DIRS for part in rel.lower().split("/")[:-1])
+    ):
+        return "deployment"
     return None
 
 
@@ -136,9 +158,7 @@ def walk(root: str, extra_excludes: list[str]) -> Discovered:
                 continue
             if kind == "python" and is_test_file(name):
                 continue
-            getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]).append(
-                (full, rel)
-            )
+            out.add(kind, full, rel)
     return out
 
 
@@ -146,7 +166,5 @@ def single_file(path: str) -> Discovered:
     out = Discovered([], [], [])
     name = os.path.basename(path)
     kind = classify(name, name) or "python"
-    getattr(out, {"python": "python", "requirements": "requirements", "server": "server_configs"}[kind]).append(
-        (path, name)
-    )
+    out.add(kind, path, name)
     return out

@@ -310,6 +310,23 @@ class ServerConf:
         return f"ServerConf({self.rel!r}, {self.kind!r})"
 
 
+class ServedBy:
+    """How the app is started: ``server`` (gunicorn, werkzeug, uwsgi, waitress, gevent, ...) named by a
+    deployment file line (``Dockerfile``: ``CMD gunicorn ...``) or by code (``app.run()``)."""
+
+    __slots__ = ("header", "line", "rel", "server", "text")
+
+    def __init__(self, server: str, rel: str, line: int, text: str = "", header: str | None = None):
+        self.server = server
+        self.rel = rel
+        self.line = line
+        self.text = text  # the command or call, shortened
+        self.header = header  # the Server header it sends by default ("Server: gunicorn"), None if none
+
+    def __repr__(self):
+        return f"ServedBy({self.server!r}, {self.rel}:{self.line})"
+
+
 class Project:
     """Every fact gathered from one scanned root, grouped by concern (the scanner that fills each group
     is named in brackets: ``scan/<name>.py``)."""
@@ -322,6 +339,7 @@ class Project:
         self.parse_problems: list[tuple[str, int, int, str]] = []
         self.files_seen = 0
         self.is_flask = False
+        self.not_flask = "no module imports flask"  # why the rules do not apply, when is_flask is False
         self._modules_by_rel: dict[str, Module] | None = None
         # [walk] every definition, by name: project decorators, key functions, validators are looked up here
         self.functions: dict[str, list[tuple[Module, ast.AST]]] = {}
@@ -365,6 +383,7 @@ class Project:
         self.requirements: list[Requirement] = []
         # [deployment]
         self.server_confs: list[ServerConf] = []
+        self.servers: list[ServedBy] = []  # what starts the app (deployment files, app.run(), ...)
         self.server_header_suppression: list[Fact | tuple[str, int]] = []
 
     def __repr__(self):
@@ -469,18 +488,7 @@ class Project:
 # Response headers that are security controls (lower case): what counts as a header mechanism
 # (rules/headers.py) and what marks a literal table of headers (scan/headers.py) come from this one list.
 SECURITY_HEADERS = frozenset(
-    {
-        "x-content-type-options",
-        "x-frame-options",
-        "strict-transport-security",
-        "content-security-policy",
-        "referrer-policy",
-        "x-xss-protection",
-        "permissions-policy",
-        "feature-policy",
-        "cross-origin-opener-policy",
-        "cross-origin-embedder-policy",
-        "cross-origin-resource-policy",
-        "x-permitted-cross-domain-policies",
-    }
+    "x-content-type-options x-frame-options strict-transport-security content-security-policy referrer-policy "
+    "x-xss-protection permissions-policy feature-policy cross-origin-opener-policy cross-origin-embedder-policy "
+    "cross-origin-resource-policy x-permitted-cross-domain-policies".split()
 )

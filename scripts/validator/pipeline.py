@@ -72,6 +72,23 @@ def build_model(root: str, config: Config, files: discovery.Discovered | None = 
         try:
             scan.deployment.scan_server_conf(project, full, rel)
         except (OSError, UnicodeDecodeError, ValueError):
-            continue
+            project.parse_problems.append((rel, 1, 1, "cannot read server config"))
+    for full, rel in files.deployment:
+        try:
+            scan.deployment.scan_deployment_file(project, full, rel)
+        except (OSError, UnicodeDecodeError, ValueError):
+            project.parse_problems.append((rel, 1, 1, "cannot read deployment file"))
     scanner.finish()
+    _check_flask_is_used(project)
     return project
+
+
+def _check_flask_is_used(project: Project) -> None:
+    """A repository that imports flask somewhere but builds no Flask app, defines no blueprint and declares
+    no flask package among its dependencies has moved on (tasking-manager: FastAPI with a stale Flask-era
+    module): it is not judged as a Flask application."""
+    if not project.is_flask or project.app_sites or project.blueprint_url_prefixes or not project.requirements:
+        return
+    if not any(r.name == "flask" or r.name.startswith("flask-") for r in project.requirements):
+        project.is_flask = False
+        project.not_flask = "no Flask app is built and no flask package is declared among the dependencies"

@@ -108,8 +108,7 @@ def no_mechanism(project):
     "Strict-Transport-Security, Content-Security-Policy and Referrer-Policy.",
 )
 def missing_headers(project):
-    if not has_mechanism(project):
-        return
+    # Judged on its own: with no mechanism at all (HDR001) all five are missing, and this finding names them.
     names = set_headers(project)
     missing = [label for label, group in RECOMMENDED if not (set(group) & names)]
     if missing:
@@ -131,21 +130,40 @@ def missing_headers(project):
 @rule(
     "HDR003",
     "warning",
-    "Server header removed in Flask, where it is not added (ineffective)",
+    "the Server header is not suppressed where the server adds it",
     fix="Suppress it in the server: a gunicorn.conf.py patching gunicorn.http.wsgi.Response.default_headers, "
-    "nginx `server_tokens off` + `proxy_hide_header Server`, Apache `ServerTokens Prod`, or a Werkzeug "
-    "request handler overriding send_response.",
+    "nginx `server_tokens off` in front (it drops the upstream Server), Apache `ServerTokens Prod`, or a "
+    "Werkzeug request handler overriding version_string; popping it in Flask removes nothing.",
 )
 def server_header(project):
     if project.server_header_suppression:
         return
-    for h in project.header_ops:
-        if h.op in ("pop", "del", "remove") and h.name.lower() == "server":
-            yield hit(
-                h,
-                f"{h.op} of the Server header in Flask code is ineffective: the WSGI server "
-                "(gunicorn, Werkzeug) adds Server after Flask returns",
-            )
+    pops = [h for h in project.header_ops if h.op in ("pop", "del", "remove") and h.name.lower() == "server"]
+    for h in pops:
+        yield hit(
+            h,
+            f"{h.op} of the Server header in Flask code is ineffective: the WSGI server "
+            "(gunicorn, Werkzeug) adds Server after Flask returns",
+        )
+    if pops:
+        return
+    announcing = [s for s in project.servers if s.header]
+    if project.servers and not announcing:
+        return  # served only by servers that send no Server header of their own (gevent's pywsgi, mod_wsgi)
+    if announcing:
+        s = announcing[0]
+        yield hit(
+            (s.rel, s.line, 1),
+            f"served by {s.server} ({s.text}), which sends `{s.header}`, and "
+            "nothing in the repository removes it (no gunicorn patch, nginx server_tokens off, Apache ServerTokens "
+            "Prod)",
+        )
+        return
+    yield hit(
+        project.anchor,
+        "nothing in the repository suppresses the Server header: gunicorn and the Werkzeug server send one "
+        "(with a version), and no gunicorn patch, nginx server_tokens off or Apache ServerTokens Prod is shipped",
+    )
 
 
 def _talisman_pinned_old(project) -> bool:

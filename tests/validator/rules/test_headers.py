@@ -28,8 +28,17 @@ def hook(body):
 
 
 def test_hdr001_nothing(tmp_path, capsys):
+    """Each rule on its own: no mechanism (HDR001), so all five headers are missing (HDR002), and nothing
+    suppresses the Server header either (HDR003)."""
     files = {"app.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"}
-    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR")) == ["HDR001"]
+    found = scan(tmp_path, files, capsys, "--select", "HDR")
+    assert rules_of(found) == ["HDR001", "HDR002", "HDR003"]
+    hdr002 = next(f for f in found if f["rule"] == "HDR002")
+    assert hdr002["message"] == (
+        "never set: X-Content-Type-Options, X-Frame-Options or CSP frame-ancestors, Strict-Transport-Security, "
+        "Content-Security-Policy, Referrer-Policy"
+    )
+    assert hdr002["severity"] == "warning"
 
 
 def test_hdr001_nginx_config_counts(tmp_path, capsys):
@@ -54,7 +63,7 @@ def test_hdr001_apache_header_set(tmp_path, capsys):
 
 
 def test_hdr002_all_set(tmp_path, capsys):
-    assert rules_of(scan(tmp_path, hook(ALL), capsys, "--select", "HDR")) == []
+    assert rules_of(scan(tmp_path, hook(ALL), capsys, "--select", "HDR001,HDR002,HDR004")) == []
 
 
 def test_hdr002_names_the_missing(tmp_path, capsys):
@@ -91,7 +100,7 @@ def test_hdr002_header_table_setdefault_loop(tmp_path, capsys):
     """,
         "app/__init__.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
     }
-    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR")) == []
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR001,HDR002,HDR004")) == []
 
 
 def talisman_app(kwargs: str, requirement: str) -> dict:
@@ -118,7 +127,7 @@ def talisman_app(kwargs: str, requirement: str) -> dict:
 )
 def test_hdr002_talisman_defaults(tmp_path, capsys, kwargs, missing):
     files = talisman_app(kwargs, "flask-talisman==1.1.0\n")
-    found = scan(tmp_path, files, capsys, "--select", "HDR")
+    found = scan(tmp_path, files, capsys, "--select", "HDR001,HDR002,HDR004")
     if missing is None:
         assert found == []
     else:
@@ -191,7 +200,7 @@ def test_hdr_headers_named_by_settings_are_a_mechanism(tmp_path, capsys):
         "            response.headers[header] = value\n",
         "        response.headers[config.X_CONTENT_TYPE_OPTIONS_HEADER] = 'nosniff'\n",
     ):
-        found = scan(tmp_path, hook(body), capsys, "--select", "HDR")
+        found = scan(tmp_path, hook(body), capsys, "--select", "HDR001,HDR002")
         assert [f["rule"] for f in found] == ["HDR002"], body
         assert "names are computed at run time, app.py:" in found[0]["message"]
 
@@ -200,7 +209,7 @@ def test_hdr_local_headers_dict_is_not_a_response(tmp_path, capsys):
     """changedetection.io fills a local `headers` dict for outbound requests; lemur passes Authorization to
     requests: neither is a security-header mechanism, nor where HDR002 should point."""
     body = "        headers = {}\n        for k, v in pairs:\n            headers[k.strip()] = v\n"
-    assert rules_of(scan(tmp_path, hook(body), capsys, "--select", "HDR")) == ["HDR001"]
+    assert rules_of(scan(tmp_path, hook(body), capsys, "--select", "HDR001,HDR002")) == ["HDR001", "HDR002"]
     body = (
         '        requests.get("https://idp.example", headers={"Authorization": "Bearer x"})\n'
         '        response.headers["X-Frame-Options"] = "DENY"\n'
@@ -213,7 +222,7 @@ def test_flask_sslify_sends_hsts(tmp_path, capsys):
     """flasky and flask-base turn on Flask-SSLify: it sends Strict-Transport-Security and nothing else."""
     files = {"app.py": "from flask import Flask\nfrom flask_sslify import SSLify\ndef create_app():\n"
                        "    app = Flask(__name__)\n    SSLify(app)\n    return app\n"}
-    found = scan(tmp_path, files, capsys, "--select", "HDR")
+    found = scan(tmp_path, files, capsys, "--select", "HDR001,HDR002")
     assert [f["rule"] for f in found] == ["HDR002"]
     assert "Strict-Transport-Security" not in found[0]["message"] and "Referrer-Policy" in found[0]["message"]
 
@@ -232,4 +241,4 @@ def test_hdr_computed_names_in_a_view_are_not_a_mechanism(tmp_path, capsys):
                 return response
             return app
     """}
-    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR")) == ["HDR001"]
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR001,HDR002")) == ["HDR001", "HDR002"]

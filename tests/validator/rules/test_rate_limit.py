@@ -48,7 +48,11 @@ def test_rate001_no_limiting_with_auth_routes(tmp_path, capsys):
             return app
     """
     }
-    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE")) == ["RATE001"]
+    found = scan(tmp_path, files, capsys, "--select", "RATE")
+    assert rules_of(found) == ["RATE001", "RATE002"]  # each rule on its own: the route still needs its limit
+    rate002 = next(f for f in found if f["rule"] == "RATE002")
+    assert rate002["severity"] == "error" and "GET/POST /login" not in rate002["message"]
+    assert rate002["message"] == "authentication route POST /login (login) has no explicit rate limit of its own"
 
 
 def test_rate001_custom_throttle_decorator_counts(tmp_path, capsys):
@@ -369,8 +373,12 @@ BLUEPRINT_APP = {
 def test_rate_messages_name_the_url_with_the_blueprint_prefix(tmp_path, capsys):
     """register_blueprint(alias, url_prefix=) and Blueprint(url_prefix=), each blueprint named `bp`."""
     findings = scan(tmp_path, BLUEPRINT_APP, capsys, "--select", "RATE")
-    assert [f["rule"] for f in findings] == ["RATE001"]
+    assert [f["rule"] for f in findings] == ["RATE001", "RATE002", "RATE002"]
     assert "POST /account/login (login) and 1 more" in findings[0]["message"]
+    assert {f["message"].split(" (")[0] for f in findings[1:]} == {
+        "authentication route POST /account/login",
+        "authentication route POST /api/v1/tokens",
+    }
 
 
 def with_limiter(files):
@@ -459,18 +467,18 @@ def create_app():
     "login_body,extra,expected",
     [
         # a method elsewhere that merely mentions rate limits (pgAdmin) limits nothing
-        ("pass", "def cpu():\n        return self_check_cpu_and_dirty_rate_limit(1)", ["RATE001"]),
-        ("pass", "RateLimitErrorRetryHandler(max_retry_count=2)", ["RATE001"]),
+        ("pass", "def cpu():\n        return self_check_cpu_and_dirty_rate_limit(1)", ["RATE001", "RATE002"]),
+        ("pass", "RateLimitErrorRetryHandler(max_retry_count=2)", ["RATE001", "RATE002"]),
         # a quota answered with 429 from another view is not a rate limiter either (changedetection.io)
-        ("pass", '@app.post("/watch")\n    def watch():\n        return "watch limit reached", 429', ["RATE001"]),
+        ("pass", '@app.post("/watch")\n    def watch():\n        return "watch limit reached", 429', ["RATE001", "RATE002"]),
         # bazarr: a subtitle provider raising its own TooManyRequests for an outbound quota
         (
             "pass",
             "from .providers import TooManyRequests\n    def fetch():\n        raise TooManyRequests('quota')",
-            ["RATE001"],
+            ["RATE001", "RATE002"],
         ),
         # pritunl: an error handler formatting 429s limits nothing
-        ("pass", '@app.errorhandler(429)\n    def too_many(e):\n        return "slow down", 429', ["RATE001"]),
+        ("pass", '@app.errorhandler(429)\n    def too_many(e):\n        return "slow down", 429', ["RATE001", "RATE002"]),
         # Mailu: the login view asks its own limiter before checking the password
         ('if should_rate_limit_ip(ip): return "slow down"', "", []),
         # a hand-made limiter: a before_request hook answering 429 (searxng's botdetection)
@@ -506,7 +514,7 @@ def test_a_project_decorator_that_answers_429_limits_its_routes(tmp_path, capsys
     }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == []
     files["app/common.py"] = files["app/common.py"].replace("abort(429)", "abort(401)")
-    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == ["RATE001"]
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == ["RATE001", "RATE002"]
 
 
 def test_class_view_methods_attribute(tmp_path, capsys):
@@ -556,7 +564,7 @@ def test_a_limiting_decorator_on_a_class_view_method(tmp_path, capsys):
     }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == []
     files["app/common.py"] = files["app/common.py"].replace("should_rate_limit_ip", "is_blocked").replace("429", "403")
-    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == ["RATE001"]
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")) == ["RATE001", "RATE002"]
 
 
 @pytest.mark.parametrize(
