@@ -470,7 +470,11 @@ def create_app():
         ("pass", "def cpu():\n        return self_check_cpu_and_dirty_rate_limit(1)", ["RATE001", "RATE002"]),
         ("pass", "RateLimitErrorRetryHandler(max_retry_count=2)", ["RATE001", "RATE002"]),
         # a quota answered with 429 from another view is not a rate limiter either (changedetection.io)
-        ("pass", '@app.post("/watch")\n    def watch():\n        return "watch limit reached", 429', ["RATE001", "RATE002"]),
+        (
+            "pass",
+            '@app.post("/watch")\n    def watch():\n        return "watch limit reached", 429',
+            ["RATE001", "RATE002"],
+        ),
         # bazarr: a subtitle provider raising its own TooManyRequests for an outbound quota
         (
             "pass",
@@ -478,7 +482,11 @@ def create_app():
             ["RATE001", "RATE002"],
         ),
         # pritunl: an error handler formatting 429s limits nothing
-        ("pass", '@app.errorhandler(429)\n    def too_many(e):\n        return "slow down", 429', ["RATE001", "RATE002"]),
+        (
+            "pass",
+            '@app.errorhandler(429)\n    def too_many(e):\n        return "slow down", 429',
+            ["RATE001", "RATE002"],
+        ),
         # Mailu: the login view asks its own limiter before checking the password
         ('if should_rate_limit_ip(ip): return "slow down"', "", []),
         # a hand-made limiter: a before_request hook answering 429 (searxng's botdetection)

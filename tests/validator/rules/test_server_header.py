@@ -22,14 +22,29 @@ def hdr003(tmp_path, capsys, extra: dict) -> list[tuple[str, int, str]]:
 @pytest.mark.parametrize(
     "path,content,line,server",
     [
-        ("Dockerfile", "FROM python:3.12\nRUN pip install gunicorn\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:create_app()\"]\n", 3, "gunicorn"),
+        (
+            "Dockerfile",
+            'FROM python:3.12\nRUN pip install gunicorn\nCMD ["gunicorn", "-b", "0.0.0.0:8000", "app:create_app()"]\n',
+            3,
+            "gunicorn",
+        ),
         ("Procfile", "release: flask db upgrade\nweb: gunicorn 'app:create_app()'\n", 2, "gunicorn"),
         ("boot.sh", "#!/bin/sh\nflask db upgrade\nexec gunicorn -b :5000 --access-logfile - app:app\n", 3, "gunicorn"),
         ("docker-compose.yml", "services:\n  web:\n    build: .\n    command: uwsgi --ini uwsgi.ini\n", 4, "uwsgi"),
         ("deploy/app.service", "[Service]\nExecStart=/srv/venv/bin/gunicorn app:app\n", 2, "gunicorn"),
         ("uwsgi.ini", "[uwsgi]\nmodule = app:app\nhttp = :8000\n", 1, "uwsgi"),
-        ("run.py", "from app import create_app\napp = create_app()\nif __name__ == '__main__':\n    app.run(debug=True)\n", 4, "werkzeug"),
-        ("serve.py", "from waitress import serve\nfrom app import create_app\nserve(create_app(), port=8080)\n", 3, "waitress"),
+        (
+            "run.py",
+            "from app import create_app\napp = create_app()\nif __name__ == '__main__':\n    app.run(debug=True)\n",
+            4,
+            "werkzeug",
+        ),
+        (
+            "serve.py",
+            "from waitress import serve\nfrom app import create_app\nserve(create_app(), port=8080)\n",
+            3,
+            "waitress",
+        ),
     ],
 )
 def test_hdr003_served_without_suppression(tmp_path, capsys, path, content, line, server):
@@ -58,10 +73,19 @@ def test_hdr003_installing_gunicorn_is_not_serving_with_it(tmp_path, capsys):
             "deploy/conf.d/app.conf": "server {\n  location / { proxy_pass http://app:8000; }\n}\n",
             "Dockerfile": "CMD gunicorn app:app\n",
         },
-        {"deploy/site.conf": "<VirtualHost *:443>\n  WSGIDaemonProcess app\n  WSGIScriptAlias / /srv/app.wsgi\n</VirtualHost>\n"},
-        {"serve.py": "from gevent.pywsgi import WSGIServer\nfrom app import create_app\nWSGIServer(('', 8000), create_app()).serve_forever()\n"},
+        {
+            "deploy/site.conf": "<VirtualHost *:443>\n  WSGIDaemonProcess app\n"
+            "  WSGIScriptAlias / /srv/app.wsgi\n</VirtualHost>\n"
+        },
+        {
+            "serve.py": "from gevent.pywsgi import WSGIServer\nfrom app import create_app\n"
+            "WSGIServer(('', 8000), create_app()).serve_forever()\n"
+        },
         {"serve.py": "from waitress import serve\nfrom app import create_app\nserve(create_app(), ident='')\n"},
-        {"gunicorn.conf.py": "import gunicorn\ngunicorn.SERVER = ''\n", "Procfile": "web: gunicorn -c gunicorn.conf.py app:app\n"},
+        {
+            "gunicorn.conf.py": "import gunicorn\ngunicorn.SERVER = ''\n",
+            "Procfile": "web: gunicorn -c gunicorn.conf.py app:app\n",
+        },
     ],
 )
 def test_hdr003_suppressed_at_the_server(tmp_path, capsys, extra):
