@@ -237,6 +237,12 @@ TRIGGER_WORDS = (
     "forwarded",
     "x-real-ip",
     "toomanyrequests",
+    "namespace(",  # flask-restx Namespace("tokens") / api.add_namespace(ns, "/tokens"): URL prefixes
+    "= api(",  # Api(bp): resources served under the blueprint's prefix
+    "view_func",  # project helpers registering views: register_view(bp, routes=[...], view_func=...)
+    "resource=",  # keystone's construct_resource_map(resource=..., url=...)
+    "expose(",  # Flask-AppBuilder / Flask-Admin @expose("/login/") views
+    "limit_req",
 )
 # Config writes: app.config["X"] = ..., config.update/from_*/setdefault(...), a class named like a config.
 # Three patterns, each tried only when its literal is present: one alternation without a common literal
@@ -304,6 +310,8 @@ def _wanted_for_structure(chunk: str, low: str, all_routes: bool, extra_words: t
     """The block may hold an app, extension, hook, route, header write or config: it needs its context."""
     if any(w in low for w in TRIGGER_WORDS) or any(w in low for w in extra_words):
         return True
+    if ('("/' in chunk or "('/" in chunk) and not chunk.startswith(("def ", "class ", "@")):
+        return True  # a route table: routes = [("/auth/login", LoginResource), ...]
     if "config" in low and _config_use(low):
         return True
     if any(w in low for w in _CLASS_VIEW) and low.lstrip().startswith(("class", "@")):
@@ -376,10 +384,26 @@ def _logging_methods(lines: list[str], members: list[tuple[int, int]], rel: str)
     return out
 
 
+_JINJA_EXPR = lazy(r"\{\{-?\s*([^{}]*?)\s*-?\}\}")
+_JINJA_STMT = lazy(r"(?m)^[ \t]*\{%.*?%\}[ \t]*$")
+
+
+def _untemplated(text: str) -> str:
+    """A cookiecutter/Jinja template of a Python file as Python: `{{cookiecutter.app_name}}` becomes the
+    name cookiecutter_app_name, `{% if ... %}` lines become blank (line numbers stay)."""
+    text = _JINJA_STMT.sub("", text)
+    return _JINJA_EXPR.sub(lambda m: "".join(c if c.isalnum() else "_" for c in m.group(1)) or "_", text)
+
+
 def _parse(text: str, name: str) -> ast.Module:
     try:
         return ast.parse(text, filename=name)
     except SyntaxError as exc:
+        if "{{" in text or "{%" in text:  # a project template (cookiecutter-flask): read it as the app it makes
+            try:
+                return ast.parse(_untemplated(text), filename=name)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                pass
         # the file may use syntax newer than the Python running the validator (PEP 695 generics on 3.11)
         version = f"Python {sys.version_info[0]}.{sys.version_info[1]}"
         raise ParseFailure(f"syntax error under {version}: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None

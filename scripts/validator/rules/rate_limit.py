@@ -96,6 +96,8 @@ def is_auth_route(patterns, url: str, rule: str, name: str) -> bool:
 
 
 def _login_rank(project, route) -> int:
+    if route.credentials in ("login_user()", "check_password()", "check_password_hash()", "verify_password()"):
+        return 0  # signs a user in, whatever the URL (cookiecutter-flask's POST /)
     words = set(_words((project.full_path(route.module, route.owner, route.rule) or "") + " " + (route.name or "")))
     for rank, group in enumerate(
         (
@@ -112,17 +114,27 @@ def _login_rank(project, route) -> int:
 
 
 def auth_routes(project):
+    """Routes that accept credentials: named like login/register/reset/token/OTP routes and accepting a write
+    method, or whose view checks a password, signs a user in or issues a token (any method: GET /token
+    behind basic auth issues one too), unless the URL says logout/delete/revoke."""
     out = []
     for r in project.routes:
-        if r.methods is not None and not (r.methods & WRITE_METHODS):
-            continue
-        if auth_kind(project, r):
+        if r.credentials and not _not_auth(project, r):
+            out.append(r)
+        elif (r.methods is None or r.methods & WRITE_METHODS) and auth_kind(project, r):
             out.append(r)
     return out
 
 
+def _not_auth(project, route) -> bool:
+    """A view that checks a password to log out, delete or revoke something is not a sign-in."""
+    url = project.full_path(route.module, route.owner, route.rule) or ""
+    words = _words(_URL_VARIABLE.sub("", url) + " " + (route.name or ""))
+    return bool((NOT_AUTH - {"list", "csrf"}) & set(words) or NOT_AUTH_PAIRS & set(zip(words, words[1:])))
+
+
 def has_rate_limiting(project) -> bool:
-    if project.limiter_calls:
+    if project.limiter_calls or project.server_rate_limits:
         return True
     views = {(r.module.rel, r.name) for r in project.routes}
     for fact in project.rate_limit_evidence:
@@ -141,7 +153,7 @@ def has_rate_limiting(project) -> bool:
 
 
 def _describe(project, r) -> str:
-    methods = "/".join(sorted(r.methods & WRITE_METHODS)) if r.methods else "POST"
+    methods = "/".join(sorted((r.methods & WRITE_METHODS) or r.methods)) if r.methods else "POST"
     return f"{methods} {project.full_path(r.module, r.owner, r.rule) or '?'} ({r.name})"
 
 

@@ -72,7 +72,7 @@ def _command_lines(rel: str, text: str):
             line = line.rstrip()[:-1] + " " + lines[i]
         i += 1
         stripped = line.strip()
-        if not stripped or stripped.startswith(("#", ";", "//")) or _INSTALLS.search(line):
+        if not stripped or stripped.startswith(("#", ";", "//", "[")) or _INSTALLS.search(line):
             continue
         if docker and not _DOCKER_RUNS.match(line):
             continue
@@ -231,6 +231,8 @@ def scan_server_conf(project: Project, full: str, rel: str) -> None:
                 conf.features[feature] = i
     project.server_confs.append(conf)
     features = conf.features
+    if features.get("limit_req"):
+        project.server_rate_limits.append((rel, features["limit_req"]))
     if features.get("apache_tokens_prod"):
         project.server_header_suppression.append((rel, features["apache_tokens_prod"]))
     if features.get("mod_wsgi"):
@@ -252,5 +254,6 @@ _FEATURES = (
     # a proxied server to a client" (ngx_http_proxy_module, proxy_hide_header)
     ("proxy_pass", lazy(r"\bproxy_pass\s")),
     ("apache_tokens_prod", lazy(r"^\s*servertokens\s+prod")),
+    ("limit_req", lazy(r"\blimit_req\s")),  # a rate limiter in front of the app (RATE001)
     ("mod_wsgi", lazy(r"^\s*wsgi(?:scriptalias|daemonprocess)\s")),
 )

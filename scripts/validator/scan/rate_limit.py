@@ -259,7 +259,7 @@ def _find_limit_enforcement(fdef) -> str | None:
     for node in ast.walk(fdef):
         if isinstance(node, ast.Call):
             tail = last(dotted(node.func)) or ""
-            if RATE_NAME.search(tail):
+            if RATE_NAME.search(tail) and not tail[:1].isupper():  # not a RateLimitForm or RateLimitExceeded
                 return "limiter"
             if tail == "TooManyRequests" or (tail == "abort" and node.args and is_429(node.args[0])):
                 found = "429"

@@ -54,6 +54,56 @@ def view_class(c: ast.ClassDef, module) -> ViewClass:
     return info
 
 
+# Calls that verify a credential or hand one out: a view calling them is an authentication endpoint,
+# whatever its URL says (cookiecutter-flask signs in on POST /, CTFd issues API tokens from TokenList.post).
+CREDENTIAL_CALLS = {
+    "login_user",
+    "check_password_hash",
+    "check_password",
+    "verify_password",
+    "check_credentials",
+    "verify_credentials",
+    "authenticate_user",
+    "create_access_token",
+    "create_refresh_token",
+    "encode_auth_token",
+    "verify_totp",
+    "verify_otp",
+}
+TOKEN_ISSUE = lazy(r"^(?:generate|create|issue|make|new)_(?:\w+_)?(?:auth_|access_|api_|user_|refresh_|jwt_)?token$")
+CREDENTIAL_METHODS = ("post", "put", "patch", "get", "dispatch_request")
+
+
+def credential_call(fdef) -> str | None:
+    """The first call in a function that verifies a credential or issues a token (once per function)."""
+    store = fdef.__dict__
+    if "_fmw_credential_call" not in store:
+        found = None
+        for node in ast.walk(fdef):
+            if isinstance(node, ast.Call):
+                tail = last(dotted(node.func))
+                if (
+                    tail in CREDENTIAL_CALLS
+                    or (tail and "token" in tail and "csrf" not in tail and TOKEN_ISSUE.match(tail))
+                    or dotted(node.func) == "jwt.encode"
+                ):
+                    found = f"{tail}()"
+                    break
+        store["_fmw_credential_call"] = found
+    return store["_fmw_credential_call"]
+
+
+VIEW_BASES = ("Resource", "MethodView", "View", "BaseView", "ModelView", "HTTPMethodView")
+
+
+def _is_view_class(info: ViewClass) -> bool:
+    """A class-based view: an HTTP-verb method, or a base named like a view (MethodView, flask-restful's
+    Resource, a project's BaseResource/ApiView...)."""
+    return bool(set(info.methods) & {"get", "post", "put", "patch", "delete", "dispatch_request"}) or any(
+        b.endswith(VIEW_BASES) for b in info.bases
+    )
+
+
 def _methods(ctx, node, default):
     if node is None:
         return set(default)
@@ -66,7 +116,9 @@ def _methods(ctx, node, default):
 class RouteScanner(Scanner):
     def __init__(self, project):
         super().__init__(project)
-        self.registrations: list = []  # (module, blueprint as written, url_prefix) of register_blueprint calls
+        # (module, blueprint or namespace as written, url_prefix, the Api a namespace is added to)
+        self.registrations: list = []
+        self.table_routes: list[Route] = []  # (path, Class) tuples in route tables, until the class is known
 
     def begin_module(self, ctx) -> None:
         text = ctx.src.text
@@ -85,6 +137,13 @@ class RouteScanner(Scanner):
         if ctx.cls is None:
             for dec in f.decorator_list:
                 self.route_decorator(ctx, dec, f)
+            return
+        for dec in f.decorator_list:  # Flask-AppBuilder / Flask-Admin: @expose("/login/", methods=[...])
+            if isinstance(dec, ast.Call) and last(dotted(dec.func)) == "expose" and dec.args:
+                rule = str_const(dec.args[0])
+                methods = _methods(ctx, kwarg(dec, "methods"), default={"GET"})
+                route = Route(ctx.module, dec.lineno, dec.col_offset + 1, rule, methods, f.name, ctx.cls.name, view=f)
+                self.project.routes.append(route)
 
     def route_decorator(self, ctx, dec, target, class_based=False) -> None:
         if not isinstance(dec, ast.Call) or not isinstance(dec.func, ast.Attribute):
@@ -108,17 +167,58 @@ class RouteScanner(Scanner):
             self.url_rule(ctx, call)
         elif tail == "add_resource" and call.args:
             self.resource(ctx, call)
-        elif tail == "register_blueprint" and call.args:
-            prefix = str_const(kwarg(call, "url_prefix"))
+        elif tail in ("register_blueprint", "add_namespace") and call.args:
+            key = "url_prefix" if tail == "register_blueprint" else "path"
+            prefix = str_const(kwarg(call, key))
+            if prefix is None and tail == "add_namespace" and len(call.args) > 1:
+                prefix = str_const(call.args[1])  # api.add_namespace(ns, "/tokens")
             bp = dotted(call.args[0])
             if prefix is not None and bp:
                 self.project.blueprint_prefixes[last(bp)] = prefix
-                self.registrations.append((ctx.module, bp, prefix))
+                api = (
+                    dotted(call.func.value)
+                    if tail == "add_namespace" and isinstance(call.func, ast.Attribute)
+                    else None
+                )
+                self.registrations.append((ctx.module, bp, prefix, api))
         elif tail == "Blueprint" and ctx.target:
             prefix = str_const(kwarg(call, "url_prefix"))
             if prefix is not None:
                 self.project.blueprint_prefixes.setdefault(last(ctx.target), prefix)
             self.project.blueprint_url_prefixes.setdefault((ctx.module.rel, last(ctx.target)), prefix or "")
+        elif tail == "Namespace" and ctx.target and call.args and str_const(call.args[0]) is not None:
+            # flask-restx: Namespace("tokens") serves under /tokens unless path= or add_namespace(ns, path) says
+            path = str_const(kwarg(call, "path"))
+            prefix = path if path is not None else "/" + str_const(call.args[0]).strip("/")
+            self.project.blueprint_url_prefixes.setdefault((ctx.module.rel, last(ctx.target)), prefix)
+        elif tail == "Api" and ctx.target and (call.args or kwarg(call, "app") is not None):
+            # flask-restful/restx Api(bp): its resources are served under the blueprint's prefix
+            parent = dotted(call.args[0] if call.args else kwarg(call, "app"))
+            if parent:
+                self.project.api_parents[(ctx.module.rel, last(ctx.target))] = parent
+        elif kwarg(call, "view_func") is not None:
+            self.url_rule(ctx, call)  # flaskbb's register_view(bp, routes=["/login"], view_func=Login.as_view(...))
+        elif isinstance(kwarg(call, "resource"), (ast.Name, ast.Attribute)) and str_const(kwarg(call, "url")):
+            # keystone: construct_resource_map(resource=AuthTokenResource, url="/auth/tokens")
+            cls_name = last(dotted(kwarg(call, "resource")))
+            route = Route(ctx.module, call.lineno, call.col_offset + 1, str_const(kwarg(call, "url")), None, cls_name,
+                          None, class_based=True)  # fmt: skip
+            self.project.routes.append(route)
+
+    def visit_Assign(self, ctx, s) -> None:
+        """A table of routes: ``routes = [("/auth/login", LoginResource), ...]`` (zou, rotki) or
+        ``[(SketchResource, "/sketches/"), ...]`` (timesketch), registered in a loop elsewhere. Kept when
+        the class turns out to be a view class (finish)."""
+        if not ctx.module_level or not isinstance(s.value, (ast.List, ast.Tuple)):
+            return
+        for elt in s.value.elts:
+            if not isinstance(elt, ast.Tuple) or len(elt.elts) < 2:
+                continue
+            paths = [str_const(e) for e in elt.elts if (str_const(e) or "").startswith("/")]
+            classes = [last(dotted(e)) for e in elt.elts if isinstance(e, (ast.Name, ast.Attribute))]
+            if len(paths) == 1 and len(classes) == 1:
+                self.table_routes.append(Route(ctx.module, elt.lineno, elt.col_offset + 1, paths[0], None,
+                                               classes[0], None, class_based=True))  # fmt: skip
 
     def resource(self, ctx, call) -> None:
         """flask-restful/restx ``api.add_resource(Login, "/auth/login", ...)``."""
@@ -137,8 +237,20 @@ class RouteScanner(Scanner):
                 self.project.routes.append(route)
 
     def url_rule(self, ctx, call) -> None:
-        """``bp.add_url_rule("/login", view_func=LoginView.as_view("login"), methods=[...])``."""
-        rule = str_const(call.args[0]) if call.args else str_const(kwarg(call, "rule"))
+        """``bp.add_url_rule("/login", view_func=LoginView.as_view("login"), methods=[...])``, and a project
+        helper taking a rule (or a list of them) and a view_func the same way."""
+        rules = [str_const(call.args[0]) if call.args else str_const(kwarg(call, "rule"))]
+        if kwarg(call, "routes") is not None or (
+            rules[0] is None and call.args and isinstance(call.args[-1], ast.List)
+        ):
+            table = evaluate(kwarg(call, "routes") or call.args[-1], ctx.module.constants)
+            rules = [r for r in table if isinstance(r, str)] if isinstance(table, list) else [None]
+        elif rules[0] is None and call.args and (str_const(call.args[-1]) or "").startswith("/"):
+            rules = [str_const(call.args[-1])]
+        for rule in rules or [None]:
+            self.view_rule(ctx, call, rule)
+
+    def view_rule(self, ctx, call, rule) -> None:
         view = kwarg(call, "view_func")
         if view is None and len(call.args) > 2:
             view = call.args[2]
@@ -163,14 +275,37 @@ class RouteScanner(Scanner):
             name = last(dotted(view))
         if name is None:
             name = str_const(call.args[1]) if len(call.args) > 1 else "?"
-        owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
+        if last(dotted(call.func)) == "add_url_rule":
+            owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
+        else:  # a project helper: register_view(bp, ...) takes the blueprint first
+            owner = dotted(call.args[0]) if call.args and not isinstance(call.args[0], ast.Constant) else None
         route = Route(ctx.module, call.lineno, call.col_offset + 1, rule, methods, name or "?", owner,
                       limited=limited, class_based=class_based)  # fmt: skip
         self.project.routes.append(route)
 
+    def credential_call(self, route: Route) -> str | None:
+        """What in the route's view checks a password, signs a user in or issues a token, if anything."""
+        if route.view is not None:
+            return credential_call(route.view)
+        for info in self.project.view_classes.get(route.name, []) if route.class_based else ():
+            for node in info.node.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in CREDENTIAL_METHODS:
+                    found = credential_call(node)
+                    if found:
+                        return found
+        return None
+
     def finish(self) -> None:
-        for module, name, prefix in self.registrations:
+        view_classes = self.project.view_classes
+        for route in self.table_routes:
+            if any(_is_view_class(info) for info in view_classes.get(route.name, [])):
+                self.project.routes.append(route)
+        for route in self.project.routes:
+            route.credentials = self.credential_call(route)
+        # blueprints first: a namespace's prefix is added to that of the Api (and its blueprint) it joins
+        for module, name, prefix, api in sorted(self.registrations, key=lambda r: r[3] is not None):
             key = self.project.blueprint_key(module, name)
             if key is not None:
                 # register_blueprint(url_prefix=) wins over Blueprint(url_prefix=)
-                self.project.blueprint_url_prefixes[key] = prefix
+                parent = self.project.url_prefix(module, api).rstrip("/") if api else ""
+                self.project.blueprint_url_prefixes[key] = parent + prefix

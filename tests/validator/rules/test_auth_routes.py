@@ -1,0 +1,224 @@
+"""RATE001/RATE002 on authentication routes that are not plain `@bp.route("/login")` functions: route tables,
+flask-restx namespaces, resource maps, view-registering helpers, @expose views, and views that check a
+password or issue a token whatever their URL says."""
+
+from ..util import scan
+
+
+def rate(tmp_path, capsys, files) -> list[tuple[str, str]]:
+    found = scan(tmp_path, files, capsys, "--select", "RATE001,RATE002")
+    return sorted((f["rule"], f["message"]) for f in found)
+
+
+def rate002_urls(tmp_path, capsys, files) -> list[str]:
+    """The 'POST /url (view)' each RATE002 finding names."""
+    prefix = "authentication route "
+    return sorted(
+        m[len(prefix) :].split(" has ")[0].split(" is ")[0] for r, m in rate(tmp_path, capsys, files) if r == "RATE002"
+    )
+
+
+def test_route_tables_of_class_views(tmp_path, capsys):
+    """zou and rotki list (path, MethodView) pairs, timesketch (Resource, path), registered in a loop."""
+    files = {
+        "api/resources.py": """
+        from flask.views import MethodView
+        from flask_restful import Resource
+        class LoginResource(MethodView):
+            def post(self):
+                return {}
+        class LogoutResource(MethodView):
+            def get(self):
+                return {}
+        class SketchResource(Resource):
+            def post(self):
+                return {}
+        class UserPasswordChange(Resource):
+            def patch(self):
+                return {}
+        """,
+        "api/__init__.py": """
+        from flask import Blueprint
+        from .resources import LoginResource, LogoutResource, SketchResource, UserPasswordChange
+        routes = [("/auth/login", LoginResource), ("/auth/logout", LogoutResource)]
+        API_ROUTES = [(SketchResource, "/sketches/<int:sketch_id>/"), (UserPasswordChange, "/users/<name>/password")]
+        not_routes = [("/static", "static_folder")]
+        def configure(blueprint):
+            for path, resource in routes:
+                blueprint.add_url_rule(path, view_func=resource.as_view(path))
+        """,
+    }
+    assert rate002_urls(tmp_path, capsys, files) == [
+        "PATCH /users/<name>/password (UserPasswordChange)",
+        "POST /auth/login (LoginResource)",
+    ]
+
+
+def test_flask_restx_namespaces_on_an_api_blueprint(tmp_path, capsys):
+    """CTFd: Namespace("tokens") added at /tokens to an Api on the /api/v1 blueprint; TokenList.post issues
+    a token (generate_user_token), UserPrivate.patch checks the current password."""
+    files = {
+        "ctf/api/__init__.py": """
+        from flask import Blueprint
+        from flask_restx import Api
+        from ctf.api.v1.tokens import tokens_namespace
+        from ctf.api.v1.users import users_namespace
+        api = Blueprint("api", __name__, url_prefix="/api/v1")
+        API_v1 = Api(api, version="v1")
+        API_v1.add_namespace(tokens_namespace, "/tokens")
+        API_v1.add_namespace(users_namespace, "/users")
+        """,
+        "ctf/api/v1/tokens.py": """
+        from flask_restx import Namespace, Resource
+        tokens_namespace = Namespace("tokens", description="Endpoint to retrieve Tokens")
+        @tokens_namespace.route("")
+        class TokenList(Resource):
+            def get(self):
+                return []
+            def post(self):
+                token = generate_user_token(get_current_user())
+                return {"data": token}
+        """,
+        "ctf/api/v1/users.py": """
+        from flask_restx import Namespace, Resource
+        users_namespace = Namespace("users")
+        @users_namespace.route("/me")
+        class UserPrivate(Resource):
+            def get(self):
+                return {}
+            def patch(self):
+                if not verify_password(request.json["confirm"], user.password):
+                    return {"errors": "wrong"}, 400
+                return {}
+        """,
+    }
+    assert rate002_urls(tmp_path, capsys, files) == [
+        "PATCH /api/v1/users/me (UserPrivate)",
+        "POST /api/v1/tokens (TokenList)",
+    ]
+
+
+def test_resource_maps_and_view_registering_helpers(tmp_path, capsys):
+    """keystone's construct_resource_map(resource=..., url=...); flaskbb's register_view(bp, routes=[...],
+    view_func=...) on an auth blueprint limited as a whole, and a password change elsewhere that is not."""
+    files = {
+        "ks/api/auth.py": """
+        from flask_restful import Resource
+        class AuthTokenResource(Resource):
+            def post(self):
+                return {}
+        resource_mapping = [construct_resource_map(resource=AuthTokenResource, url="/auth/tokens")]
+        """,
+        "bb/auth/views.py": """
+        from flask import Blueprint
+        from flask.views import MethodView
+        from bb.extensions import limiter
+        auth = Blueprint("auth", __name__)
+        class Login(MethodView):
+            def post(self):
+                return ""
+        def setup(app):
+            register_view(auth, routes=["/login"], view_func=Login.as_view("login"))
+            limiter.limit("5/minute")(auth)
+            app.register_blueprint(auth, url_prefix="/auth")
+        """,
+        "bb/user/views.py": """
+        from flask import Blueprint
+        from flask.views import MethodView
+        user = Blueprint("user", __name__)
+        class ChangePassword(MethodView):
+            def post(self):
+                return ""
+        register_view(user, routes=["/settings/password"], view_func=ChangePassword.as_view("change_password"))
+        """,
+        "bb/extensions.py": "from flask_limiter import Limiter\nlimiter = Limiter(key_func=lambda: 'x')\n",
+    }
+    assert rate002_urls(tmp_path, capsys, files) == [
+        "POST /auth/tokens (AuthTokenResource)",
+        "POST /settings/password (ChangePassword)",
+    ]
+
+
+def test_views_that_sign_in_or_issue_tokens_whatever_their_url(tmp_path, capsys):
+    """cookiecutter-flask signs in on POST / (login_user), ltd-keeper issues tokens on GET /token behind
+    basic auth, Flask-AppBuilder exposes /login/ on a view class; logging out is not a sign-in."""
+    files = {
+        "app.py": """
+        from flask import Flask
+        from flask_login import login_user, logout_user
+        def create_app():
+            app = Flask(__name__)
+            @app.route("/", methods=["GET", "POST"])
+            def home():
+                if form.validate_on_submit():
+                    login_user(form.user)
+                return render_template("home.html")
+            @app.get("/token")
+            @password_auth.login_required
+            def get_auth_token():
+                return {"token": g.user.generate_auth_token()}
+            @app.post("/logout")
+            def logout():
+                if check_password(current_user, request.form["password"]):
+                    logout_user()
+                return ""
+            return app
+        class AuthDBView(BaseView):
+            @expose("/login/", methods=["GET", "POST"])
+            def login(self):
+                return ""
+        """
+    }
+    found = rate(tmp_path, capsys, files)
+    assert found[0] == ("RATE001", "no rate limiting anywhere, yet POST / (home) and 2 more accept credentials")
+    assert rate002_urls(tmp_path, capsys, files) == [
+        "GET /token (get_auth_token)",
+        "POST / (home)",
+        "POST /login/ (login)",
+    ]
+
+
+def test_a_second_app_in_the_same_repository(tmp_path, capsys):
+    """Mailu's setup app and pritunl's setup server: every app's auth routes count."""
+    files = {
+        "core/app.py": """
+        from flask import Flask
+        from flask_limiter import Limiter
+        def create_app():
+            app = Flask(__name__)
+            limiter = Limiter(key_func=lambda: "x", app=app, default_limits=["100/hour"])
+            @app.post("/login")
+            @limiter.limit("5/minute")
+            def login():
+                return ""
+            return app
+        """,
+        "setup/server.py": """
+        from flask import Flask
+        app = Flask(__name__)
+        @app.post("/register")
+        def register():
+            return ""
+        """,
+    }
+    assert rate002_urls(tmp_path, capsys, files) == ["POST /register (register)"]
+
+
+def test_what_is_and_is_not_a_rate_limiter(tmp_path, capsys):
+    """nginx limit_req in front limits requests per client; a RateLimitForm in an admin view does not."""
+    app = """
+    from flask import Flask
+    def create_app():
+        app = Flask(__name__)
+        @app.post("/login")
+        def login():
+            return ""
+        @app.post("/admin/rate-limit")
+        def set_rate_limit():
+            form = AdminServiceRateLimitForm()
+            return ""
+        return app
+    """
+    assert [r for r, _m in rate(tmp_path, capsys, {"app.py": app})] == ["RATE001", "RATE002"]
+    files = {"app.py": app, "deploy/nginx.conf": "server {\n  location /login { limit_req zone=login burst=5; }\n}\n"}
+    assert [r for r, _m in rate(tmp_path / "nginx", capsys, files)] == ["RATE002"]
