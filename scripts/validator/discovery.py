@@ -158,6 +158,8 @@ def walk(root: str, extra_excludes: list[str]) -> Discovered:
                 continue
             if kind == "python" and is_test_file(name):
                 continue
+            if name == "setup.py":
+                out.add("python", full, rel)  # packaging, or app code named setup.py (eq-questionnaire-runner)
             out.add(kind, full, rel)
     return out
 

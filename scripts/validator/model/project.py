@@ -9,6 +9,7 @@ from .records import (
     ConfigAssign,
     ConfigClass,
     Fact,
+    HeaderLib,
     HeaderOp,
     KeyFunc,
     LogCall,
@@ -70,7 +71,7 @@ class Project:
         self.cors_calls: list[Fact] = []  # CORS(...) / cross_origin(...), init_app options merged in
         # [headers]
         self.header_ops: list[HeaderOp] = []
-        self.header_libs: list[Fact] = []  # Talisman(...), secure, SSLify(...)
+        self.header_libs: list[HeaderLib] = []  # Talisman(...), secure, SSLify(...)
         self.computed_header_writes: list[Fact] = []  # response.headers[name] = ... with a name not known statically
         # [flask_config]
         self.config_classes: dict[str, list[ConfigClass]] = {}

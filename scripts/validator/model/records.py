@@ -101,6 +101,18 @@ class RequestIdRead(Fact):
         self.validated = False
 
 
+class HeaderLib(Fact):
+    """A library that sends security headers: ``kind`` talisman (Talisman(app, ...), a subclass of it, or a
+    talisman instance's per-view decorator), secure, sslify. ``options``: the keyword values it is given,
+    evaluated, spreads (``**Config.TALISMAN_SETTINGS``) included; set once every module is read."""
+
+    __slots__ = ("options",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options: dict[str, object] = {}
+
+
 class KeyFunc(Fact):
     """The key_func of a Limiter or limit (``expr``: the expression passed); ``client_source``: what in it
     reads a client-controlled address ("get_ipaddr", "the X-Forwarded-For request header"), or None."""

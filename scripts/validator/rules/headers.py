@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..astutil import kwarg, str_const
+from ..astutil import UNKNOWN
 from ..model import SECURITY_HEADERS
 from .dependencies import upper_bound
 from .registry import hit, rule
@@ -24,14 +24,9 @@ TALISMAN_DEFAULTS = {
 }
 
 
-def _disabled(node) -> bool:
-    if node is None:
-        return False
-    if str_const(node) == "":
-        return True
-    from ast import Constant, Dict
-
-    return (isinstance(node, Constant) and node.value in (None, False)) or (isinstance(node, Dict) and not node.keys)
+def _disabled(value) -> bool:
+    """A Talisman option turned off: None, False, "" or an empty policy."""
+    return value is None or value is False or value == "" or value == {}
 
 
 def set_headers(project) -> set[str]:
@@ -50,7 +45,7 @@ def set_headers(project) -> set[str]:
             names.add("strict-transport-security")
             continue
         for kw, header in TALISMAN_DEFAULTS.items():
-            if not _disabled(kwarg(lib.node, kw)):
+            if lib.kind == "talisman-view" or kw not in lib.options or not _disabled(lib.options[kw]):
                 names.add(header)
     for conf in project.server_confs:
         for low, (value, _line) in conf.headers.items():
@@ -166,6 +161,13 @@ def server_header(project):
     )
 
 
+def _config_assigns(project):
+    yield from project.loose_config
+    for classes in project.config_classes.values():
+        for c in classes:
+            yield from c.assigns.values()
+
+
 def _talisman_pinned_old(project) -> bool:
     for req in project.requirements:
         if req.name in ("flask-talisman", "talisman"):
@@ -191,6 +193,10 @@ def xss_protection(project):
             and h.value.strip().startswith("1")
         ):
             yield hit(h, f"X-XSS-Protection: {h.value} is deprecated and can create XS-leaks; send 0")
+    for assign in _config_assigns(project):
+        # pgAdmin: X_XSS_PROTECTION = "1; mode=block" in config.py, sent by a hook reading the config
+        if assign.key.replace("_", "-").lower() == "x-xss-protection" and str(assign.value).strip().startswith("1"):
+            yield hit(assign, f"X-XSS-Protection: {assign.value} is configured ({assign.key}); send 0")
     for conf in project.server_confs:
         value = conf.headers.get("x-xss-protection")
         if value and value[0].strip().startswith("1"):
@@ -199,8 +205,8 @@ def xss_protection(project):
     for lib in project.header_libs:
         if lib.kind != "talisman":
             continue
-        node = kwarg(lib.node, "x_xss_protection")
-        explicit_on = node is not None and not _disabled(node)
-        if explicit_on or (old and node is None):
+        value = lib.options.get("x_xss_protection", UNKNOWN)
+        explicit_on = value is True
+        if explicit_on or (old and "x_xss_protection" not in lib.options):
             why = "x_xss_protection=True" if explicit_on else "flask-talisman < 1.1 (pinned) sends it by default"
             yield hit(lib, f"Talisman sends X-XSS-Protection: 1; mode=block ({why})")

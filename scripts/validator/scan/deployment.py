@@ -89,6 +89,8 @@ def scan_deployment_file(project: Project, full: str, rel: str) -> None:
         text = fh.read(512 * 1024)
     if rel.endswith(".ini") and "[uwsgi]" not in text:
         return  # tox.ini, pytest.ini, alembic.ini ...
+    if rel.rsplit("/", 1)[-1].startswith("Caddyfile"):
+        scan_caddyfile(project, rel, text)
     if "[uwsgi]" in text:
         line = text[: text.index("[uwsgi]")].count("\n") + 1
         project.servers.append(served_by("uwsgi", rel, line, "[uwsgi]"))
@@ -96,6 +98,28 @@ def scan_deployment_file(project: Project, full: str, rel: str) -> None:
             project.access_log_with_duration = True  # "GET /x => generated 2 bytes in 1 msecs (HTTP/1.1 200)"
         return
     scan_commands(project, rel, text)
+
+
+_CADDY_HEADER = lazy(r"""^\s*(?:header\s+(?:@\S+\s+)?)?([A-Za-z][A-Za-z0-9-]*)\s+["']?([^"'\n{]*)""")
+
+
+def scan_caddyfile(project: Project, rel: str, text: str) -> None:
+    """Caddy: `header Name "value"`, or a `header {` block of `Name value` lines (skylines' HSTS)."""
+    conf = ServerConf(rel, "caddy")
+    in_block = False
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("header") and stripped.endswith("{"):
+            in_block = True
+            continue
+        if in_block and stripped.startswith("}"):
+            in_block = False
+            continue
+        if (in_block or stripped.startswith("header ")) and (m := _CADDY_HEADER.match(line)):
+            name = m.group(1)
+            if name.lower() != "header" and not name.startswith("-"):
+                conf.headers.setdefault(name.lower(), (m.group(2).strip(), i))
+    project.server_confs.append(conf)
 
 
 def scan_commands(project: Project, rel: str, text: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 
 from ..astutil import UNKNOWN, dotted, evaluate, last, str_const
-from ..model import SECURITY_HEADERS, HeaderOp, Module
+from ..model import SECURITY_HEADERS, HeaderLib, HeaderOp, Module
 from .app_factory import record_module_setup
 from .walk import Scanner
 
@@ -26,6 +26,7 @@ class HeaderScanner(Scanner):
         self.deferred_tables: list = []  # (module, table node, op, line, col, func): headers from a table
         self.deferred_names: list = []  # (module, name, op, value node, line, col, func): name is a variable
         self.candidates: dict = {}  # (module path, line) -> computed-name write to a response's headers
+        self.talisman_classes: set[str] = set()  # class JazzbandTalisman(Talisman)
 
     def begin_module(self, ctx) -> None:
         self.dynamic_headers = False
@@ -34,7 +35,14 @@ class HeaderScanner(Scanner):
         if self.dynamic_headers:
             self.header_tables(ctx.module, ctx.src.body)
 
+    def visit_ClassDef(self, ctx, c) -> None:
+        bases = [ctx.resolve(dotted(b)) for b in c.bases]
+        if any(b.startswith("flask_talisman") or last(b) in self.talisman_classes for b in bases):
+            self.talisman_classes.add(c.name)
+
     def visit_Assign(self, ctx, s) -> None:
+        if isinstance(s.value, ast.Dict):  # a table of security headers: OctoPrint's tornado transforms
+            self.security_header_table(ctx, s.value)
         for t in s.targets if isinstance(s, ast.Assign) else [s.target]:
             # response.headers["Name"] = value
             if isinstance(t, ast.Subscript) and last(dotted(t.value)) == "headers":
@@ -51,15 +59,22 @@ class HeaderScanner(Scanner):
 
     def visit_Call(self, ctx, call, name, resolved, tail) -> None:
         first = dotted(call.args[0]) if call.args else None
-        if tail == "Talisman" and (ctx.is_library(resolved, name, "flask_talisman") or resolved.startswith("talisman")):
-            self.project.header_libs.append(ctx.fact("talisman", call, func=ctx.func, target=ctx.target, owner=first))
+        libs = self.project.header_libs
+        if (
+            tail == "Talisman" and (ctx.is_library(resolved, name, "flask_talisman") or resolved.startswith("talisman"))
+        ) or tail in self.talisman_classes:
+            libs.append(ctx.fact("talisman", call, func=ctx.func, target=ctx.target, owner=first, factory=HeaderLib))
             record_module_setup(ctx, "Talisman", call, first)
             return
+        if name == "talisman" and resolved != name and isinstance(ctx.stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # @talisman(...) on a view: an app-wide Talisman instance configured elsewhere (invenio-app-rdm)
+            libs.append(ctx.fact("talisman-view", call, func=ctx.func, factory=HeaderLib))
+            return
         if tail == "SSLify" and ctx.is_library(resolved, name, "flask_sslify"):
-            self.project.header_libs.append(ctx.fact("sslify", call, func=ctx.func, owner=first))  # sends HSTS only
+            libs.append(ctx.fact("sslify", call, func=ctx.func, owner=first, factory=HeaderLib))  # sends HSTS only
             return
         if resolved.startswith("secure.") or resolved in ("secure", "secure.Secure"):
-            self.project.header_libs.append(ctx.fact("secure", call, func=ctx.func))
+            libs.append(ctx.fact("secure", call, func=ctx.func, factory=HeaderLib))
         if (
             isinstance(call.func, ast.Attribute)
             and tail in HEADER_METHODS
@@ -101,6 +116,8 @@ class HeaderScanner(Scanner):
                 return
         name = evaluate(name_node, module.constants)
         name = name if isinstance(name, str) else None
+        if name is None and not _may_name_security_header(name_node):
+            return  # res.headers[conf.MAX_VERSION_HEADER] = ...: a named constant that is no security header
         if name is None:
             self.dynamic_headers = True
             if not isinstance(name_node, ast.Name):  # headers[element[0]] = ...: not resolvable later either
@@ -117,6 +134,19 @@ class HeaderScanner(Scanner):
         fact = self.candidates.pop((module.rel, line), None)
         if fact is not None:
             self.project.computed_header_writes.append(fact)
+
+    def security_header_table(self, ctx, table: ast.Dict) -> None:
+        """``{"X-Content-Type-Options": "nosniff", ...}``: a dict keyed by security header names is a set of
+        response headers, whatever sends it (an after_request loop, a tornado transform, a helper)."""
+        keys = [str_const(k) for k in table.keys]
+        if not any(k and k.lower() in SECURITY_HEADERS for k in keys):
+            return
+        for k, v in zip(table.keys, table.values):
+            name = str_const(k)
+            if name and name.lower() in SECURITY_HEADERS:
+                line, col = k.lineno, k.col_offset + 1
+                value = evaluate(v, ctx.module.constants)
+                self.project.header_ops.append(HeaderOp(ctx.module, line, col, "set", name, value, v, ctx.func))
 
     def header_tables(self, module: Module, body) -> None:
         """Headers written through a computed name (headers.extend(missing), setdefault(name, value)):
@@ -160,6 +190,34 @@ class HeaderScanner(Scanner):
         for h in self.project.header_ops:
             if h.name.lower() == "access-control-allow-origin":
                 h.reflects_origin = mentions_request_origin(h.value_node, h.func)
+        for lib in self.project.header_libs:
+            if lib.kind == "talisman":
+                lib.options = self.talisman_options(lib)
+
+    def talisman_options(self, lib) -> dict:
+        """Talisman's keyword values, a ``**settings`` spread included: a module constant or a config key
+        (funding-service-design's ``Talisman(app, **Config.TALISMAN_SETTINGS)``)."""
+        options: dict = {}
+        for kw in lib.node.keywords:
+            value = evaluate(kw.value, lib.module.constants)
+            if kw.arg is not None:
+                options[kw.arg] = value
+                continue
+            if value is UNKNOWN:
+                value = self.config_value(last(dotted(kw.value)))
+            if isinstance(value, dict):
+                options.update((k, v) for k, v in value.items() if isinstance(k, str))
+        return options
+
+    def config_value(self, key: str):
+        for assign in self.project.loose_config:
+            if assign.key == key:
+                return assign.value
+        for classes in self.project.config_classes.values():
+            for c in classes:
+                if key in c.assigns:
+                    return c.assigns[key].value
+        return UNKNOWN
 
     def resolve_tables(self, lookup) -> None:
         for module, src_node, op, line, col, func in self.deferred_tables:
@@ -178,6 +236,19 @@ class HeaderScanner(Scanner):
                     self.project.header_ops.append(HeaderOp(module, line, col, op, k, v, None, func))
             if not pairs:
                 self.computed_write(module, line)  # searxng: names from settings.yml
+
+
+SECURITY_HINTS = ("frame", "content_type", "transport", "security", "csp", "polic", "referrer", "xss", "hsts",
+                  "permission", "cross_origin", "sniff")  # fmt: skip
+
+
+def _may_name_security_header(name_node) -> bool:
+    """A header name not known statically may be a security header: a loop variable or a lookup may hold
+    anything, but an UPPER_CASE constant names what it holds (MAX_VERSION_HEADER is no security header)."""
+    ident = last(dotted(name_node)) if dotted(name_node) else ""
+    if not ident or not ident.isupper():
+        return True
+    return any(hint in ident.lower() for hint in SECURITY_HINTS)
 
 
 def _origin_guarded(stmt, func) -> bool:

@@ -56,6 +56,13 @@ BODY_SOURCES = {
     "request.files",
 }
 BODY_CALLS = {"request.get_json", "request.get_data"}
+# what the client submitted in the body (headers, cookies and authorization are judged by name)
+SUBMITTED = {"request.data", "request.json", "request.form", "request.values", "request.stream", "request.files"}
+# fields of a submitted body that identify rather than reveal: a username or a user id alone is not sensitive
+IDENTIFYING_FIELDS = set(
+    "username user user_name userid user_id uid login email mail email_address name id ids next action page type "
+    "format lang locale sort order limit offset".split()
+)
 SENSITIVE_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key", "x-auth-token", "set-cookie"}
 SAFE_CALLS = {"len", "bool", "type", "id", "hash", "isinstance", "md5", "hexdigest", "sha"}
 SAFE_CALL_PREFIXES = ("redact", "sanitiz", "hide", "obfuscat", "censor", "scrub")
@@ -65,6 +72,17 @@ TRANSPARENT = set(
     "copy jsonify pformat format_map f bytes rstrip lstrip get_json to_json asdict replace".split()
 )
 LOGGER_KWARGS_SKIP = {"exc_info", "stack_info", "stacklevel"}
+
+
+def _dotted(node) -> str:
+    """The dotted name, with flask's module prefix dropped: flask.request.get_json is request.get_json."""
+    d = dotted(node) or ""
+    return d[6:] if d.startswith("flask.request") else d
+
+
+def identifying_field(key: str) -> bool:
+    ws = words(key)
+    return key.lower() in IDENTIFYING_FIELDS or bool(ws and ws[-1] in NON_SECRET_LAST)
 
 
 def safe_call(name: str) -> bool:
@@ -188,6 +206,7 @@ class Taint:
         self._request_assigned: bool | None = None
         self._masked: dict[str, tuple[bool, int]] | None = None
         self.names: dict[str, tuple[str, int]] | None = None  # name -> (reason, line of the first tainting assignment)
+        self.submitted: set[str] = set()  # names holding what the client submitted (the body or a field of it)
         self.before = 1 << 30
 
     def _tainted(self, name: str):
@@ -206,6 +225,8 @@ class Taint:
                     for t in targets:
                         if isinstance(t, ast.Name) and reason and t.id not in self.names:
                             self.names[t.id] = (reason, n.lineno)
+                            if "request" in reason:
+                                self.submitted.add(t.id)
             self.before = before
         return self.names.get(name)
 
@@ -274,8 +295,29 @@ class Taint:
             return f"`{node.id}`"
         return None
 
+    def _from_body(self, node) -> bool:
+        """``node`` is what the client submitted: request.form/json/..., get_json(), or a name assigned one."""
+        if isinstance(node, ast.Name):
+            return self.func is not None and self._tainted(node.id) is not None and node.id in self.submitted
+        d = _dotted(node.func) if isinstance(node, ast.Call) else _dotted(node)
+        return (d in SUBMITTED or d in BODY_CALLS) and not self._shadows_request()
+
+    def _field(self, container, key: str, shown: str) -> str | None:
+        """A named field: sensitive when named like a secret, a sensitive header or any cookie, or when it
+        is a field of the submitted body that does not merely identify the user (a submitted answer)."""
+        base = _dotted(container)
+        if key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
+            return f"the {key} header"
+        if sensitive_name(key, self.handles_requests):
+            return shown
+        if base.endswith("cookies"):
+            return f"the {key!r} cookie"
+        if self._from_body(container) and not identifying_field(key):
+            return f"{shown} (a field of the request body)"
+        return None  # request.form["username"], llm_cfg["model"]
+
     def _attribute(self, node: ast.Attribute, depth) -> str | None:
-        d = dotted(node) or ""
+        d = _dotted(node)
         if d in BODY_SOURCES and not self._shadows_request():
             return f"`{d}`"
         if node.attr.lower() in NON_SECRET_LAST:
@@ -289,33 +331,25 @@ class Taint:
     def _subscript(self, node: ast.Subscript, depth) -> str | None:
         if isinstance(node.slice, ast.Slice):
             return None  # api_key[:4]: a few characters, the usual way to mask a secret in a log
-        base = dotted(node.value) or ""
+        base = _dotted(node.value)
         key = str_const(node.slice)
         if key is not None:
-            if key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
-                return f"the {key} header"
-            if sensitive_name(key, self.handles_requests):
-                return f"`{base}[{key!r}]`"
-            if base.endswith("cookies"):
-                return f"the {key!r} cookie"
-            return None  # one non-sensitive field: request.form["username"], llm_cfg["model"]
+            return self._field(node.value, key, f"`{base}[{key!r}]`")
         if base in BODY_SOURCES and not base.endswith("cookies"):
             return None  # request.values[input_name]: one field, named by a variable (OctoPrint's upload name)
         return self.check(node.value, depth + 1) or self.check(node.slice, depth + 1)
 
     def _call(self, node: ast.Call, depth) -> str | None:
-        fname = dotted(node.func) or ""
+        fname = _dotted(node.func)
         if fname in BODY_CALLS and not self._shadows_request():
             return f"`{fname}()` (the request body)"
         if safe_call(last(fname) or ""):
             return None
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "getlist", "pop") and node.args:
-            base = dotted(node.func.value) or ""
+            base = _dotted(node.func.value)
             key = str_const(node.args[0])
-            if key is not None and key.lower() in SENSITIVE_HEADERS and base.endswith("headers"):
-                return f"the {key} header"
-            if key is not None and sensitive_name(key, self.handles_requests):
-                return f"`{base}.get({key!r})`"
+            if key is not None:
+                return self._field(node.func.value, key, f"`{base}.get({key!r})`")
             if base in BODY_SOURCES or base.endswith(("headers", "environ", "args", "cookies", "form")):
                 return None  # one non-sensitive (or unknown) field
         # Only calls that pass their input through unchanged carry it on: str(x), json.dumps(x),

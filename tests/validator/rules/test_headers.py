@@ -220,8 +220,10 @@ def test_hdr_local_headers_dict_is_not_a_response(tmp_path, capsys):
 
 def test_flask_sslify_sends_hsts(tmp_path, capsys):
     """flasky and flask-base turn on Flask-SSLify: it sends Strict-Transport-Security and nothing else."""
-    files = {"app.py": "from flask import Flask\nfrom flask_sslify import SSLify\ndef create_app():\n"
-                       "    app = Flask(__name__)\n    SSLify(app)\n    return app\n"}
+    files = {
+        "app.py": "from flask import Flask\nfrom flask_sslify import SSLify\ndef create_app():\n"
+        "    app = Flask(__name__)\n    SSLify(app)\n    return app\n"
+    }
     found = scan(tmp_path, files, capsys, "--select", "HDR001,HDR002")
     assert [f["rule"] for f in found] == ["HDR002"]
     assert "Strict-Transport-Security" not in found[0]["message"] and "Referrer-Policy" in found[0]["message"]
@@ -229,7 +231,8 @@ def test_flask_sslify_sends_hsts(tmp_path, capsys):
 
 def test_hdr_computed_names_in_a_view_are_not_a_mechanism(tmp_path, capsys):
     """httpbin's /response-headers and Mailu's nginx auth view copy arbitrary headers onto one response."""
-    files = {"app.py": """
+    files = {
+        "app.py": """
         from flask import Flask, request
         def create_app():
             app = Flask(__name__)
@@ -240,5 +243,89 @@ def test_hdr_computed_names_in_a_view_are_not_a_mechanism(tmp_path, capsys):
                     response.headers[key] = value
                 return response
             return app
-    """}
+    """
+    }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR001,HDR002")) == ["HDR001", "HDR002"]
+
+
+def test_talisman_subclasses_views_and_settings_spreads(tmp_path, capsys):
+    """jazzband's JazzbandTalisman(Talisman); invenio-app-rdm's @talisman(...) on views of an app whose
+    Talisman lives in a dependency; funding-service-design's Talisman(app, **Config.TALISMAN_SETTINGS)."""
+    subclass = {
+        "site/headers.py": """
+        from flask_talisman import Talisman
+        class SiteTalisman(Talisman):
+            def _force_https(self):
+                return None
+        talisman = SiteTalisman()
+        """,
+        "site/factory.py": "from flask import Flask\nfrom .headers import talisman\ndef create_app():\n"
+        "    app = Flask(__name__)\n    talisman.init_app(app)\n    return app\n",
+        "requirements.txt": "flask-talisman==1.1.0\n",
+    }
+    assert rules_of(scan(tmp_path / "a", subclass, capsys, "--select", "HDR001,HDR002,HDR004")) == []
+    view = {
+        "rdm/views.py": """
+        from flask import Blueprint
+        from invenio_app import talisman
+        bp = Blueprint("profiler", __name__)
+        @bp.route("/profiler")
+        @talisman(content_security_policy={"default-src": "'self'"})
+        def profiler():
+            return ""
+        """
+    }
+    assert rules_of(scan(tmp_path / "b", view, capsys, "--select", "HDR001,HDR002")) == []
+    spread = {
+        "config.py": 'class DefaultConfig:\n    TALISMAN_SETTINGS = {"x_xss_protection": True, "force_https": True}\n',
+        "app.py": "from flask import Flask\nfrom flask_talisman import Talisman\nfrom config import DefaultConfig\n"
+        "def create_app():\n    app = Flask(__name__)\n    Talisman(app, **DefaultConfig.TALISMAN_SETTINGS)\n"
+        "    return app\n",
+    }
+    found = scan(tmp_path / "c", spread, capsys, "--select", "HDR004")
+    assert [(f["path"], f["message"]) for f in found] == [
+        ("app.py", "Talisman sends X-XSS-Protection: 1; mode=block (x_xss_protection=True)")
+    ]
+
+
+def test_header_tables_configs_and_caddy(tmp_path, capsys):
+    """OctoPrint adds a dict of security headers through tornado transforms; pgAdmin configures
+    X_XSS_PROTECTION = "1; mode=block"; skylines' Caddyfile sets HSTS; an API-version header named by a
+    constant is no security header (ironic-inspector)."""
+    files = {
+        "server.py": """
+        from flask import Flask
+        app = Flask(__name__)
+        def header_transforms():
+            added = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "sameorigin"}
+            return added, ["Server"]
+        """,
+        "config.py": 'X_XSS_PROTECTION = "1; mode=block"\n',
+        "docker/Caddyfile": 'example.org {\n\theader Strict-Transport-Security "max-age=31536000;"\n'
+        "\treverse_proxy app:8000\n}\n",
+    }
+    found = scan(tmp_path / "a", files, capsys, "--select", "HDR001,HDR002,HDR004")
+    assert [(f["rule"], f["path"], f["line"]) for f in found] == [
+        ("HDR004", "config.py", 1),
+        ("HDR002", "server.py", 4),
+    ]
+    assert found[1]["message"] == "never set: Content-Security-Policy, Referrer-Policy"
+    version = {
+        "api.py": """
+        from flask import Flask
+        app = Flask(__name__)
+        @app.after_request
+        def add_version_headers(res):
+            res.headers[conf.MAX_VERSION_HEADER] = "1.18"
+            return res
+        """
+    }
+    assert rules_of(scan(tmp_path / "b", version, capsys, "--select", "HDR001")) == ["HDR001"]
+
+
+def test_app_code_in_a_file_named_setup_py(tmp_path, capsys):
+    """eq-questionnaire-runner builds its app in app/setup.py: it is code as well as maybe packaging."""
+    files = {"app/setup.py": "from flask import Flask\nfrom flask_talisman import Talisman\n"
+             "def create_app():\n    app = Flask(__name__)\n    Talisman(app)\n    return app\n",
+             "requirements.txt": "flask-talisman==1.1.0\n"}  # fmt: skip
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "HDR001,HDR002")) == []
