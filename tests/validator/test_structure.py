@@ -120,9 +120,7 @@ def test_every_scanner_is_registered_and_documented():
     from validator import scan
 
     listed = {cls.__module__.rsplit(".", 1)[-1] for cls in scan.SCANNERS}
-    defined = {
-        p.stem for p in (PACKAGE / "scan").glob("*.py") if "(Scanner):" in p.read_text(encoding="utf-8")
-    }
+    defined = {p.stem for p in (PACKAGE / "scan").glob("*.py") if "(Scanner):" in p.read_text(encoding="utf-8")}
     assert defined == listed
     for name in defined | {"dependencies"}:
         assert f"    {name} " in scan.__doc__, name

@@ -131,3 +131,29 @@ def call_kwargs(fact) -> dict:
 
 def owner_name(fact):
     return fact.owner or (dotted(kwarg(fact.node, "app")) if isinstance(fact.node, ast.Call) else None)
+
+
+def functions_run_by_hooks(project, kinds, accept=None) -> dict[int, object]:
+    """id(function) -> hook fact, for the functions that run on every request through a hook of ``kinds``
+    (decorated or registered by a call), the project functions they call or are decorated with, and the
+    functions nested in those (ckan's set_cors_headers_for_response, searxng's limiter.pre_request)."""
+    out: dict[int, object] = {}
+    for h in project.hooks:
+        if h.kind not in kinds or (accept is not None and not accept(project, h)):
+            continue
+        hooks = [h.func] if h.func is not None else []
+        hooks += [f for _m, f in project.functions.get((h.target or "").rsplit(".", 1)[-1], [])]
+        for f in hooks:
+            out[id(f)] = h
+            names = {_last_name(n.func) for n in ast.walk(f) if isinstance(n, ast.Call)}
+            names |= {_last_name(d.func if isinstance(d, ast.Call) else d) for d in f.decorator_list}
+            for name in names - {""}:
+                for _m, g in project.functions.get(name, []):
+                    out.update(
+                        (id(n), h) for n in ast.walk(g) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    )
+    return out
+
+
+def _last_name(node) -> str:
+    return (dotted(node) or "").rsplit(".", 1)[-1]

@@ -13,7 +13,16 @@ import re
 
 from ..astutil import UNKNOWN, iter_strings
 from ..lazyre import lazy
-from ._common import any_config, call_kwargs, production_views, resolve_config_value, truthy, value_of
+from ._common import (
+    any_config,
+    call_kwargs,
+    functions_run_by_hooks,
+    production_views,
+    resolve_config_value,
+    truthy,
+    value_of,
+)
+from .headers import RESPONSE_HOOKS
 from .registry import hit, rule
 
 REGEX_HINT = frozenset("*\\]?$^[]()")
@@ -133,6 +142,15 @@ def cors_entries(project, fact, lookup):
                     kwargs.setdefault(name, UNKNOWN)
     if fact.kind == "cross_origin":
         yield None, kwargs
+        return
+    if fact.kind == "socketio":  # engine.io echoes an allowed Origin, with credentials unless told not to
+        yield (
+            None,
+            {
+                "origins": kwargs.get("cors_allowed_origins"),
+                "supports_credentials": kwargs.get("cors_credentials", True),
+            },
+        )
         return
     resources = kwargs.pop("resources", MISSING)
     if resources is MISSING:
@@ -288,12 +306,7 @@ def credentials_with_wildcard(project):
     fix="Scope CORS to the API: CORS(app, resources={r'^/api(?:/.*)?$': {...}}).",
 )
 def cors_everywhere(project):
-    non_api = []
-    candidates = [(r.module, r.owner, r.rule) for r in project.routes] + list(project.text_routes)
-    for module, owner, path in candidates:
-        full = project.full_path(module, owner, path)
-        if full is not None and not API_PATH.match(full or "/"):
-            non_api.append(full or "/")
+    non_api = _non_api_paths(project)
     if not non_api and not project.render_template_used:
         return
     for fact in _cors_facts(project):
@@ -308,6 +321,51 @@ def cors_everywhere(project):
                 example = non_api[0] if non_api else "rendered pages"
                 yield hit(fact, f"CORS covers every path ({pattern!r}) including non-API routes such as {example}")
                 break
+    for h in _app_wide_acao(project):
+        example = non_api[0] if non_api else "rendered pages"
+        yield hit(h, f"hand-written CORS headers go on every response, including non-API routes such as {example}")
+        break
+
+
+def _non_api_paths(project) -> list[str]:
+    non_api = []
+    candidates = [(r.module, r.owner, r.rule) for r in project.routes] + list(project.text_routes)
+    for module, owner, path in candidates:
+        full = project.full_path(module, owner, path)
+        if full is not None and not API_PATH.match(full or "/"):
+            non_api.append(full or "/")
+    return non_api
+
+
+def _hook_covers_pages(project, hook) -> bool:
+    """An app's hook covers every route; a blueprint's after_request only the blueprint's own routes."""
+    owner = (hook.owner or "").rsplit(".", 1)[-1]
+    key = project.blueprint_key(hook.module, hook.owner) if hook.owner else None
+    if (
+        hook.kind == "after_app_request"
+        or not owner
+        or (
+            key not in project.blueprint_url_prefixes and "bp" not in owner.lower() and "blueprint" not in owner.lower()
+        )
+    ):
+        return True
+    own = [r for r in project.routes if r.module is hook.module and r.owner == hook.owner]
+    return any(not API_PATH.match(project.full_path(r.module, r.owner, r.rule) or "/") for r in own)
+
+
+def _app_wide_acao(project) -> list:
+    """Hand-written Access-Control-Allow-Origin written on every response: in a response hook, not only
+    for API paths (cve-search tests request.path or the URL for "/api/" first)."""
+    hooks = functions_run_by_hooks(project, RESPONSE_HOOKS, _hook_covers_pages)
+    out = []
+    for h in _acao_ops(project):
+        if h.func is None or id(h.func) not in hooks:
+            continue
+        text = "".join(h.module.lines[h.func.lineno - 1 : h.func.end_lineno])
+        scoped = ("request.path", "request.url", "url_rule", "request.endpoint", '"/api', "'/api")
+        if not any(word in text for word in scoped):
+            out.append(h)
+    return out
 
 
 @rule(
@@ -317,6 +375,10 @@ def cors_everywhere(project):
     fix="Set max_age (e.g. 600) in the CORS options or CORS_MAX_AGE.",
 )
 def no_max_age(project):
+    acao = _acao_ops(project)  # hand-written CORS answers preflights too (Flask's automatic OPTIONS)
+    if acao and not any(h.name.lower() == "access-control-max-age" for h in project.header_ops):
+        yield hit(acao[0], "hand-written CORS sets Access-Control-Allow-Origin but never Access-Control-Max-Age: "
+                  "browsers re-send the preflight for every request")  # fmt: skip
     if any_config(project, "CORS_MAX_AGE") is not None:
         return
     lookup = _views(project)[0][1]
@@ -325,6 +387,9 @@ def no_max_age(project):
         if any("max_age" not in opts for _pattern, opts in cors_entries(project, fact, lookup)):
             if fact.kind == "cross_origin":
                 decorators.append(fact)
+                continue
+            if fact.kind == "socketio":
+                yield hit(fact, "Socket.IO (engine.io) answers CORS preflights without Access-Control-Max-Age")
                 continue
             yield hit(fact, f"{fact.kind}() sets no max_age, so browsers re-send the preflight for every request")
     if decorators:  # alerta has 96 @cross_origin(): one CORS_MAX_AGE fixes them all, so one finding

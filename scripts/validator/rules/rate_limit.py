@@ -8,7 +8,7 @@ import re
 
 from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, kwarg
 from ..lazyre import lazy
-from ._common import any_config, production_views, value_of
+from ._common import any_config, functions_run_by_hooks, production_views, value_of
 from .registry import hit, rule
 
 AUTH_WORDS = {
@@ -134,12 +134,18 @@ def _not_auth(project, route) -> bool:
 
 
 def has_rate_limiting(project) -> bool:
-    if project.limiter_calls or project.server_rate_limits:
-        return True
+    return bool(project.limiter_calls or project.server_rate_limits or home_made_limiting(project))
+
+
+def home_made_limiting(project) -> list:
+    """Evidence of a hand-made limiter: a limit decorator or check of the project's own, or a 429 answered
+    from a hook or helper (not from one view: that is a quota)."""
     views = {(r.module.rel, r.name) for r in project.routes}
+    out = []
     for fact in project.rate_limit_evidence:
         if fact.kind != "429":
-            return True
+            out.append(fact)
+            continue
         # A 429 from a hook or helper is a hand-made limiter (searxng's botdetection); one from a view
         # or an API method is a quota ("watch limit reached"), which guards no login.
         name = getattr(fact.func, "name", None)
@@ -148,8 +154,8 @@ def has_rate_limiting(project) -> bool:
             for d in getattr(fact.func, "decorator_list", ())
         )  # pritunl's @app.errorhandler(429) formats a 429, it limits nothing
         if name not in HTTP_METHOD_VIEWS and (fact.module.rel, name) not in views and not handler:
-            return True
-    return False
+            out.append(fact)
+    return out
 
 
 def _describe(project, r) -> str:
@@ -241,17 +247,34 @@ def memory_storage(project):
                 )
             continue
         for label, lookup in views:
-            a = lookup("RATELIMIT_STORAGE_URI") or lookup("RATELIMIT_STORAGE_URL")
+            a = _storage_setting(project, lookup)
             if a is None:
-                if project.env_config_loading:
-                    continue  # from_envvar / from_prefixed_env may supply it
+                # the contract: a setting the repository does not ship for production is not set, even
+                # where config is also read from the environment (from_envvar, from_prefixed_env)
+                also = " (nor does the repository set it for the config it reads from the environment)" if (
+                    project.env_config_loading
+                ) else ""  # fmt: skip
                 yield hit(
                     fact,
-                    f"no storage_uri and no RATELIMIT_STORAGE_URI in the {label} configuration: "
+                    f"no storage_uri and no RATELIMIT_STORAGE_URI in the {label} configuration{also}: "
                     "Flask-Limiter falls back to memory://",
                 )
-            elif _memory(a.value):
-                yield hit(a, f"RATELIMIT_STORAGE_URI is memory:// in the {label} configuration")
+            elif _memory(a.value) or a.value is None:
+                yield hit(a, f"RATELIMIT_STORAGE_URI is {a.value or 'None'} in the {label} configuration: memory://")
+
+
+def _storage_setting(project, lookup):
+    """The production RATELIMIT_STORAGE_URI (or the older _URL) assignment. One that only copies another key
+    the production config never sets (invenio-app copies _URL into _URI when present) provides nothing:
+    the other assignments of the key are looked at instead."""
+    for key in ("RATELIMIT_STORAGE_URI", "RATELIMIT_STORAGE_URL"):
+        a = lookup(key)
+        if a is not None and isinstance(a.value, ConfigRef) and lookup(a.value.key) is None:
+            others = [b for b in project.loose_config if b.key == key and not isinstance(b.value, ConfigRef)]
+            a = others[-1] if others else None
+        if a is not None:
+            return a
+    return None
 
 
 @rule(
@@ -263,6 +286,7 @@ def memory_storage(project):
 def no_default_limits(project):
     if any(any_config(project, k) is not None for k in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")):
         return
+    yield from _home_made_without_default(project)
     for fact in project.limiter_calls:
         if not any(_non_empty(kwarg(fact.node, k)) for k in ("default_limits", "application_limits")):
             yield hit(
@@ -293,3 +317,23 @@ def spoofable_key(project):
                 f"the rate-limit key {name} reads {key.client_source}: a client sending a new value per "
                 "request escapes every limit (unless only a proxy that overwrites it can reach the app)",
             )
+
+
+REQUEST_HOOKS = ("before_request", "before_app_request")
+
+
+def _home_made_without_default(project):
+    """A home-made throttle is a limiter without defaults unless it runs on every request (a before_request
+    hook: aleph's, searxng's): CTFd's @ratelimit, Mailu's checks in the login views."""
+    if project.limiter_calls or project.server_rate_limits:
+        return
+    evidence = home_made_limiting(project)
+    if not evidence:
+        return
+    hooks = functions_run_by_hooks(project, REQUEST_HOOKS)
+    if any(id(f.func) in hooks for f in evidence if f.func is not None):
+        return
+    first = min(evidence, key=lambda f: (f.module.rel, f.line))
+    where = f"here and in {len(evidence) - 1} more place(s)" if len(evidence) > 1 else "here only"
+    yield hit(first, f"rate limiting is home-made and applied route by route ({where}): other routes are "
+              "unlimited, with no default limit")  # fmt: skip

@@ -33,6 +33,9 @@ class CorsScanner(Scanner):
             record_module_setup(ctx, "CORS", call, app_arg)
         elif tail == "cross_origin" and ctx.is_library(resolved, name, "flask_cors"):
             self.project.cors_calls.append(ctx.fact("cross_origin", call, func=ctx.func, dev=ctx.dev))
+        elif kwarg(call, "cors_allowed_origins") is not None:
+            # Flask-SocketIO / engine.io: SocketIO(app, cors_allowed_origins="*") or socketio.init_app(...)
+            self.project.cors_calls.append(ctx.fact("socketio", call, func=ctx.func, dev=ctx.dev))
         elif tail == "init_app" and isinstance(call.func, ast.Attribute):
             receiver = dotted(call.func.value)
             if receiver:

@@ -163,6 +163,10 @@ class RouteScanner(Scanner):
         self.project.routes.append(route)
 
     def visit_Call(self, ctx, call, name, resolved, tail) -> None:
+        if tail == "partial" and call.args and last(dotted(call.args[0])) == "register_blueprint":
+            # OctoPrint: functools.partial(app.register_blueprint, api, url_prefix="/api")
+            call = ast.Call(func=call.args[0], args=call.args[1:], keywords=call.keywords)
+            tail = "register_blueprint"
         if tail == "add_url_rule":
             self.url_rule(ctx, call)
         elif tail == "add_resource" and call.args:

@@ -70,7 +70,8 @@ def test_app001_dispatcher_entry_module_is_not_module_level_setup(tmp_path, caps
 
 def test_aliased_extension_classes_are_recognised(tmp_path, capsys):
     """invenio-app imports `Talisman as TalismanClass` and `Limiter as LimiterClass`."""
-    files = {"app.py": """
+    files = {
+        "app.py": """
         from flask import Flask
         from flask_cors import CORS as CorsExt
         from flask_limiter import Limiter as LimiterClass
@@ -81,5 +82,7 @@ def test_aliased_extension_classes_are_recognised(tmp_path, capsys):
             LimiterClass(app=app, key_func=lambda: "x", storage_uri="memory://")
             TalismanClass(app)
             return app
-    """, "requirements.txt": "flask-talisman<1.0\n"}
+    """,
+        "requirements.txt": "flask-talisman<1.0\n",
+    }
     assert {f["rule"] for f in scan(tmp_path, files, capsys)} >= {"CORS001", "RATE003", "HDR004"}

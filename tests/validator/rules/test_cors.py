@@ -283,8 +283,12 @@ def test_init_app_options_are_read(tmp_path, capsys):
     """cors = CORS() in extensions.py, options in cors.init_app(...): flask-realworld, Lemur."""
     assert _unbound(tmp_path, capsys, f"cors.init_app(app, {GOOD_OPTIONS})") == []
     # Lemur: init_app(app, resources=..., supports_credentials=True) with CORS_ORIGINS = "*"
-    found = _unbound(tmp_path, capsys, 'cors.init_app(app, resources=r"^/api/.*$", supports_credentials=True, '
-                     "max_age=600)", config='    CORS_ORIGINS = "*"\n')
+    found = _unbound(
+        tmp_path,
+        capsys,
+        'cors.init_app(app, resources=r"^/api/.*$", supports_credentials=True, max_age=600)',
+        config='    CORS_ORIGINS = "*"\n',
+    )
     assert found == [("CORS001", "app/__init__.py", 7), ("CORS002", "app/__init__.py", 7)]
     # no options anywhere: flask-cors's defaults, reported where CORS is bound to the app (microblog-api)
     assert ("CORS001", "app/__init__.py", 7) in _unbound(tmp_path, capsys, "cors.init_app(app)")
@@ -303,9 +307,11 @@ def test_spread_options(tmp_path, capsys, call, expected):
     load = 'app = Flask(__name__)\n    app.config.from_object("app.config.ProductionConfig")'
     src = APP.replace("{call}", call).replace("app = Flask(__name__)", load)
     src = src.replace("def create_app", f"OPTS = dict({GOOD_OPTIONS})\nWIDE = {{}}\ndef create_app")
-    files = {"app/__init__.py": src,
-             "app/config.py": f"class ProductionConfig:\n    CORS_OPTIONS = dict({GOOD_OPTIONS})\n",
-             "app/views.py": "from flask import render_template\ndef index():\n    return render_template('i.html')\n"}
+    files = {
+        "app/__init__.py": src,
+        "app/config.py": f"class ProductionConfig:\n    CORS_OPTIONS = dict({GOOD_OPTIONS})\n",
+        "app/views.py": "from flask import render_template\ndef index():\n    return render_template('i.html')\n",
+    }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS")) == expected
 
 
@@ -323,9 +329,11 @@ def test_cors004_once_for_many_cross_origin_decorators(tmp_path, capsys):
         f"@bp.route('/api/v{i}')\n@cross_origin(origins=['https://a.example'])\ndef view{i}():\n    return 'x'\n"
         for i in range(3)
     )
-    files = {"app/views.py": "from flask import Blueprint\nfrom flask_cors import cross_origin\n"
-                             "bp = Blueprint('api', __name__)\n" + views,
-             "app/__init__.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"}
+    files = {
+        "app/views.py": "from flask import Blueprint\nfrom flask_cors import cross_origin\n"
+        "bp = Blueprint('api', __name__)\n" + views,
+        "app/__init__.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
+    }
     found = scan(tmp_path, files, capsys, "--select", "CORS004")
     assert [f["line"] for f in found] == [5] and "(and 2 more @cross_origin())" in found[0]["message"]
 
@@ -340,7 +348,8 @@ def test_cors004_once_for_many_cross_origin_decorators(tmp_path, capsys):
     ],
 )
 def test_reflected_origin_guard(tmp_path, capsys, guard, expected):
-    files = {"app.py": f"""
+    files = {
+        "app.py": f"""
         from flask import Flask, request
         ALLOWED = {{"https://a.example"}}
         def create_app():
@@ -352,13 +361,15 @@ def test_reflected_origin_guard(tmp_path, capsys, guard, expected):
                     response.headers["Access-Control-Allow-Origin"] = origin
                 return response
             return app
-    """}
+    """
+    }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == expected
 
 
 def test_an_origin_setting_is_not_the_request_origin(tmp_path, capsys):
     """cve-search writes config.getCORSAllowOrigin() into the header: the operator's choice, not reflection."""
-    files = {"app.py": """
+    files = {
+        "app.py": """
         from flask import Flask
         from . import config
         ALLOWED_ORIGIN = "https://app.example.com"
@@ -370,5 +381,60 @@ def test_an_origin_setting_is_not_the_request_origin(tmp_path, capsys):
                 response.headers["Access-Control-Allow-Origin"] = ALLOWED_ORIGIN
                 return response
             return app
-    """}
+    """
+    }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "CORS001")) == []
+
+
+HAND_WRITTEN = """
+from flask import Flask, render_template, request
+def create_app():
+    app = Flask(__name__)
+    @app.route("/")
+    def index():
+        return render_template("index.html")
+    @app.get("/api/items")
+    def items():
+        return []
+    @app.after_request
+    def cors(response):
+        {body}
+        return response
+    return app
+"""
+
+
+def test_hand_written_cors_is_judged_like_flask_cors(tmp_path, capsys):
+    """ckan, notifications-api, redash: Access-Control-Allow-Origin written in an after_request hook (which
+    also answers Flask's automatic OPTIONS, so preflights): CORS003 when it covers pages too, CORS004 when no
+    Access-Control-Max-Age is ever sent."""
+    body = 'response.headers["Access-Control-Allow-Origin"] = "https://app.example.com"'
+    found = scan(tmp_path / "a", {"app.py": HAND_WRITTEN.replace("{body}", body)}, capsys, "--select", "CORS")
+    assert [(f["rule"], f["line"]) for f in found] == [("CORS003", 12), ("CORS004", 12)]
+    assert found[1]["message"].startswith("hand-written CORS sets Access-Control-Allow-Origin but never")
+    scoped = (
+        'if request.path.startswith("/api/"):\n'
+        '            response.headers["Access-Control-Allow-Origin"] = "https://app.example.com"\n'
+        '            response.headers["Access-Control-Max-Age"] = "600"'
+    )
+    assert scan(tmp_path / "b", {"app.py": HAND_WRITTEN.replace("{body}", scoped)}, capsys, "--select", "CORS") == []
+
+
+def test_socketio_wildcard_origins(tmp_path, capsys):
+    """pgAdmin: socketio.init_app(app, cors_allowed_origins="*"): engine.io echoes any Origin, with
+    credentials by default, and never sends Access-Control-Max-Age."""
+    files = {
+        "app.py": """
+        from flask import Flask
+        from flask_socketio import SocketIO
+        socketio = SocketIO()
+        def create_app():
+            app = Flask(__name__)
+            socketio.init_app(app, cors_allowed_origins="*")
+            return app
+        """
+    }
+    found = scan(tmp_path, files, capsys, "--select", "CORS001,CORS002,CORS004")
+    assert [(f["rule"], f["line"]) for f in found] == [("CORS001", 6), ("CORS002", 6), ("CORS004", 6)]
+    files["app.py"] = files["app.py"].replace('cors_allowed_origins="*"', 'cors_allowed_origins=["https://a.example"]')
+    assert [f["rule"] for f in scan(tmp_path, files, capsys, "--select", "CORS001,CORS002")] == []

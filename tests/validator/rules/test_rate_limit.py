@@ -319,10 +319,50 @@ def test_rate003_from_mapping_and_from_pyfile(tmp_path, capsys):
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE003")) == []
 
 
-def test_rate003_env_driven_config_is_trusted(tmp_path, capsys):
+def test_rate003_env_driven_config_without_the_setting(tmp_path, capsys):
+    """The contract: a storage setting the repository does not ship for production is not set. Config read
+    from the environment (from_prefixed_env, from_envvar) may hold it, but nothing in the repo says so."""
     factory = FACTORY.replace('app.config.from_object("app.config.ProductionConfig")', "app.config.from_prefixed_env()")
     files = app_with(AUTH_UNLIMITED, factory=factory, config="X = 1\n")
-    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE003")) == []
+    (found,) = scan(tmp_path, files, capsys, "--select", "RATE003")
+    assert "nor does the repository set it for the config it reads from the environment" in found["message"]
+
+
+def test_rate003_copies_and_fallbacks(tmp_path, capsys):
+    """invenio-app ships RATELIMIT_STORAGE_URI = "memory://" and copies the deprecated _URL over it only when
+    set; calibre-web falls back to RATELIMIT_STORAGE_URI=None (memory://)."""
+    files = {
+        "pkg/config.py": 'RATELIMIT_STORAGE_URI = "memory://"\n',
+        "pkg/ext.py": """
+        from flask import Blueprint
+        from flask_limiter import Limiter
+        def init_app(app):
+            if "RATELIMIT_STORAGE_URL" in app.config:
+                app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
+            Limiter(app, key_func=lambda: "x", default_limits=["10/s"])
+        """,
+    }
+    found = scan(tmp_path / "a", files, capsys, "--select", "RATE003")
+    assert [(f["path"], f["line"]) for f in found] == [("pkg/config.py", 1)]
+    files = {
+        "app.py": """
+        from flask import Flask
+        from flask_limiter import Limiter
+        limiter = Limiter(key_func=lambda: "x", default_limits=["10/s"])
+        def create_app(uri):
+            app = Flask(__name__)
+            try:
+                limiter.init_app(app)
+            except Exception:
+                app.config.update(RATELIMIT_STORAGE_URI=None)
+                limiter.init_app(app)
+            return app
+        """
+    }
+    found = scan(tmp_path / "b", files, capsys, "--select", "RATE003")
+    assert [(f["line"], f["message"]) for f in found] == [
+        (9, "RATELIMIT_STORAGE_URI is None in the production configuration: memory://")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -666,3 +706,51 @@ def test_reset_list_and_prefix_words_found_on_real_apps(tmp_path, capsys):
             """,
     }
     assert rate002_paths(tmp_path, files, capsys) == {"/user/reset", "/mfa/validate", "/account/login"}
+
+
+def test_rate004_home_made_throttles(tmp_path, capsys):
+    """CTFd's @ratelimit on a few routes and Mailu's checks in the login view limit those routes only
+    (RATE004); a throttle in a before_request hook runs on every request (aleph, searxng)."""
+    decorator = {
+        "app/utils.py": """
+        from flask import abort
+        def ratelimit(method="POST", limit=10, interval=60):
+            def decorator(f):
+                def wrapper(*args, **kwargs):
+                    if too_many(method, limit, interval):
+                        abort(429)
+                    return f(*args, **kwargs)
+                return wrapper
+            return decorator
+        """,
+        "app/__init__.py": """
+        from flask import Flask
+        from .utils import ratelimit
+        def create_app():
+            app = Flask(__name__)
+            @app.post("/login")
+            @ratelimit(method="POST", limit=10, interval=5)
+            def login():
+                return ""
+            return app
+        """,
+    }
+    found = scan(tmp_path / "a", decorator, capsys, "--select", "RATE")
+    assert [(f["rule"], f["path"]) for f in found] == [("RATE004", "app/__init__.py")]
+    assert "home-made and applied route by route" in found[0]["message"]
+    hook = {
+        "app.py": """
+        from flask import Flask, abort, request
+        def create_app():
+            app = Flask(__name__)
+            @app.before_request
+            def throttle():
+                if over_limit(request.remote_addr):
+                    abort(429)
+            @app.post("/login")
+            def login():
+                return ""
+            return app
+        """
+    }
+    assert rules_of(scan(tmp_path / "b", hook, capsys, "--select", "RATE001,RATE004")) == []

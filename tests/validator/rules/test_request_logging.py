@@ -282,3 +282,35 @@ def test_log003_in_a_big_class_is_found_where_a_full_parse_finds_it(tmp_path, ca
     full = scan(tmp_path, {}, capsys, "--select", "LOG003", "--full-parse")
     assert [(f["line"], f["column"]) for f in lazy] == [(251, 9)]
     assert lazy == full
+
+
+def test_log003_fields_of_the_submitted_body(tmp_path, capsys):
+    """The contract: a value taken from the request body (a submitted answer) is sensitive, through a local
+    variable, f-strings, % formatting and extra=; a username or a user id alone is not."""
+    view = """
+    import logging
+    from flask import Flask, request
+    log = logging.getLogger(__name__)
+    def create_app():
+        app = Flask(__name__)
+        @app.post("/challenges/attempt")
+        def attempt():
+            data = request.get_json()
+            answer = data["submission"]
+            user_id = request.form["user_id"]
+            {call}
+            return ""
+        return app
+    """
+    for call, expected in [
+        ('log.info(f"attempt: {answer}")', "`data['submission']` (a field of the request body)"),
+        (
+            'log.info("attempt %s", request.form.get("flag"))',
+            "`request.form.get('flag')` (a field of the request body)",
+        ),
+        ('log.info("attempt", extra={"body": data})', "`request.get_json()` (the request body)"),
+        ('log.info("attempt by %s", user_id)', None),
+        ('log.info("attempt by %s", request.form["username"])', None),
+    ]:
+        found = scan(tmp_path, {"app.py": view.replace("{call}", call)}, capsys, "--select", "LOG003")
+        assert [f["message"] for f in found] == ([f"{expected} is written to the log"] if expected else []), call
