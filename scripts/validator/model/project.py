@@ -89,6 +89,7 @@ class Project:
         self.server_confs: list[ServerConf] = []
         self.server_rate_limits: list[tuple[str, int]] = []  # nginx limit_req (path, line)
         self.servers: list[ServedBy] = []  # what starts the app (deployment files, app.run(), ...)
+        self.uwsgi_logging_disabled = False  # disable-logging in a uWSGI config or command
         self.server_header_suppression: list[Fact | tuple[str, int]] = []
 
     def __repr__(self):

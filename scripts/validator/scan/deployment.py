@@ -55,6 +55,11 @@ _UWSGI_NO_LOG = lazy(r"(?i)disable[-_]logging\s*(?:=\s*(?:true|1|yes))?(?:\s|$)"
 _GUNICORN_DURATION = lazy(r"access[-_]log[-_]?format[^\n]*%\((?:D|T|L|M)\)s")
 
 
+def _secondary(rel: str) -> bool:
+    """An example or contributed set-up next to the app, not the way it is shipped."""
+    return any(part in ("contrib", "examples", "example", "samples", "sample") for part in rel.split("/")[:-1])
+
+
 def served_by(server: str, rel: str, line: int, text: str) -> ServedBy:
     return ServedBy(server, rel, line, text, SERVER_HEADER.get(server))
 
@@ -94,8 +99,8 @@ def scan_deployment_file(project: Project, full: str, rel: str) -> None:
     if "[uwsgi]" in text:
         line = text[: text.index("[uwsgi]")].count("\n") + 1
         project.servers.append(served_by("uwsgi", rel, line, "[uwsgi]"))
-        if not _UWSGI_NO_LOG.search(text):
-            project.access_log_with_duration = True  # "GET /x => generated 2 bytes in 1 msecs (HTTP/1.1 200)"
+        if _UWSGI_NO_LOG.search(text):
+            project.uwsgi_logging_disabled = True
         return
     scan_commands(project, rel, text)
 
@@ -126,8 +131,8 @@ def scan_commands(project: Project, rel: str, text: str) -> None:
     for number, line in _command_lines(rel, text):
         for server in _servers_in(line):
             project.servers.append(served_by(server, rel, number, line[:120]))
-            if server == "uwsgi" and not _UWSGI_NO_LOG.search(line):
-                project.access_log_with_duration = True
+            if server == "uwsgi" and _UWSGI_NO_LOG.search(line):
+                project.uwsgi_logging_disabled = True
             if server == "gunicorn" and "access-logfile" in line and _GUNICORN_DURATION.search(line):
                 project.access_log_with_duration = True
             if server == "uvicorn" and "--no-server-header" in line:
@@ -205,6 +210,15 @@ class DeploymentScanner(Scanner):
             self.served(ctx, call, "cheroot", "server_name")
 
     def finish(self) -> None:
+        # uWSGI logs "GET /x => generated 2 bytes in 1 msecs (HTTP/1.1 200)" per request unless some config
+        # or command of the project disables it; an example under contrib/ is not how the app is served
+        servers = self.project.servers
+        shipped = [s for s in servers if not _secondary(s.rel)] or servers  # pybossa ships contrib/ only
+        if not self.project.uwsgi_logging_disabled and any(s.server == "uwsgi" for s in shipped):
+            self.project.access_log_with_duration = True
+        self.suppressed_by_nginx()
+
+    def suppressed_by_nginx(self) -> None:
         """nginx in front: `server_tokens off` hides its version, and proxy_pass drops the upstream's Server
         header by default (or proxy_hide_header / more_clear_headers does): the two may sit in different
         files of one config (quay's server-base.conf and its proxy includes)."""

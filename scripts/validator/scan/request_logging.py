@@ -26,7 +26,9 @@ RID_PACKAGES = (
     "ddtrace",
     "elasticapm",
     "correlation_id",
+    "request_helper",  # notifications-utils: request IDs from trace headers or generated, echoed back
 )
+_RID_MIDDLEWARE = lazy(r"""['"](?:request_?id|RequestId)['"]|RequestIdMiddleware|oslo_middleware\.request_id""")
 VALIDATES = lazy(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
 # a completion log names the incoming request's method and path, a status and a duration
 _METHOD = lazy(r"\bmethod\b|REQUEST_METHOD")
@@ -49,6 +51,14 @@ def reads_request_headers(base: str) -> bool:
         return False
     owner = base.rsplit(".", 1)[0].rsplit(".", 1)[-1].lower() if "." in base else ""
     return not owner.startswith(("resp", "rv"))
+
+
+def _logging_library(ctx, name: str, resolved: str) -> bool:
+    """``X.init_app(app)`` where X is a logging module of another package (not one of this project's)."""
+    module = resolved.rsplit(".", 1)[0]
+    if "logging" not in module.split(".") or module == name.rsplit(".", 1)[0]:
+        return False  # not imported, or not a logging module
+    return ctx.project.module_named(ctx.module, module) is None
 
 
 def is_log_method(node) -> bool:
@@ -78,6 +88,10 @@ class RequestLoggingScanner(Scanner):
                 self.project.log_calls.append(ctx.fact("log", call, func=ctx.func, factory=LogCall))
         elif isinstance(call.func, ast.Name) and call.func.id in self.log_aliases:
             self.project.log_calls.append(ctx.fact("log", call, func=ctx.func, factory=LogCall))
+        if tail == "init_app" and call.args and _logging_library(ctx, name, resolved):
+            # notifications_utils.logging.init_app(app), fsd_utils.logging.init_app(app): a request-logging
+            # library installs its own completion log (method, url, status, duration)
+            self.project.access_log_with_duration = True
         if tail == "get" and call.args and isinstance(call.func, ast.Attribute):
             key = evaluate(call.args[0], ctx.module.constants)
             if isinstance(key, str) and RID_HEADER.match(key) and reads_request_headers(dotted(call.func.value) or ""):
@@ -98,6 +112,9 @@ class RequestLoggingScanner(Scanner):
             p.request_id_evidence.append(ctx.fact("rid-generated", None))
         if any(f"import {pkg}" in text or f"from {pkg}" in text for pkg in RID_PACKAGES):
             p.request_id_evidence.append(ctx.fact("rid-package", None))
+        if "middleware" in text.lower() and _RID_MIDDLEWARE.search(text):
+            # keystone: a WSGI middleware pipeline naming oslo's RequestId entry point, ep='request_id'
+            p.request_id_evidence.append(ctx.fact("rid-middleware", None))
         if "accesslog" in text and "access_log_format" in text:
             # access_log_format = "...", {"access_log_format": ...} or cfg.set(...), maybe over several lines
             at = text.index("access_log_format")
@@ -148,18 +165,36 @@ class RequestLoggingScanner(Scanner):
         return False
 
     def find_completion_log(self):
-        """The first function (or module-level statement) logging method, path, status and duration of the
-        incoming request: an after_request hook, a WSGI middleware, a log_route decorator..."""
+        """The first log call that writes method, path, status and duration of the incoming request: in an
+        after_request hook, a WSGI middleware, a log_route decorator... The four must be in what is logged
+        (the call, and the local values it passes: `fields = {...}; log.info("done", extra=fields)`), not
+        merely in the function: lemur times each request for its metrics, but logs no duration."""
         seen = set()
         for fact in self.project.log_calls:
             scope = fact.func or fact.node
-            if id(scope) in seen:
-                continue  # one function, many log calls: its text is tested once
-            seen.add(id(scope))
-            text = "".join(fact.module.lines[scope.lineno - 1 : getattr(scope, "end_lineno", scope.lineno)])
-            # substring tests first: the patterns are tried on every function that logs (1,300 on privacyIDEA)
-            if "status" not in text or ("request" not in text and "environ" not in text and "REQUEST" not in text):
+            if id(scope) not in seen:  # one function, many log calls: a cheap test of its text once
+                seen.add(id(scope))
+                text = "".join(fact.module.lines[scope.lineno - 1 : getattr(scope, "end_lineno", scope.lineno)])
+                if "status" not in text or ("request" not in text and "environ" not in text and "REQUEST" not in text):
+                    seen.add(("skip", id(scope)))
+            if ("skip", id(scope)) in seen:
                 continue
-            if all(rx.search(text) for rx in (_INCOMING, _METHOD, _PATH, _DURATION)):
+            logged = _logged_text(fact)
+            if "status" in logged and all(rx.search(logged) for rx in (_INCOMING, _METHOD, _PATH, _DURATION)):
                 return fact
         return None
+
+
+def _logged_text(fact) -> str:
+    """The source of a log call and of the local assignments of the names it passes (one level)."""
+    lines = fact.module.lines
+    call = fact.node
+    parts = ["".join(lines[call.lineno - 1 : call.end_lineno])]
+    names = {n.id for n in ast.walk(call) if isinstance(n, ast.Name)}
+    if fact.func is not None and names:
+        for stmt in ast.walk(fact.func):
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.lineno <= call.lineno:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+                    parts.append("".join(lines[stmt.lineno - 1 : stmt.end_lineno]))
+    return "".join(parts)

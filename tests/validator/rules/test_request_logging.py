@@ -314,3 +314,56 @@ def test_log003_fields_of_the_submitted_body(tmp_path, capsys):
     ]:
         found = scan(tmp_path, {"app.py": view.replace("{call}", call)}, capsys, "--select", "LOG003")
         assert [f["message"] for f in found] == ([f"{expected} is written to the log"] if expected else []), call
+
+
+def test_log002_the_duration_must_be_logged(tmp_path, capsys):
+    """lemur times every request for its metrics but logs method, path and status only: no completion log.
+    The reference's middleware logs a dict of the four (the names a call passes count)."""
+    hook = """
+    import logging, time
+    from flask import Flask, g, request
+    log = logging.getLogger(__name__)
+    def create_app():
+        app = Flask(__name__)
+        @app.after_request
+        def done(response):
+            elapsed = time.time() - g.start
+            {body}
+            return response
+        return app
+    """
+    metrics_only = 'log.info({"method": request.method, "path": request.path, "status": response.status_code})\n'
+    metrics_only += '            metrics.send("response_time", elapsed)'
+    logged = 'fields = {"method": request.method, "path": request.path, "status": response.status_code,\n'
+    logged += '                      "duration_ms": elapsed * 1000}\n            log.info("request", extra=fields)'
+    for body, expected in [(metrics_only, ["LOG002"]), (logged, [])]:
+        found = scan(tmp_path, {"app.py": hook.replace("{body}", body)}, capsys, "--select", "LOG002")
+        assert rules_of(found) == expected, body
+
+
+def test_log002_server_and_library_access_logs(tmp_path, capsys):
+    """uWSGI logs method, path, status and msecs per request unless disable-logging (searxng, eq-runner turn
+    it off); a logging library's init_app (notifications-utils) installs its own completion log."""
+    app = {"app.py": "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"}
+    uwsgi_on = {**app, "uwsgi.ini": "[uwsgi]\nmodule = app:create_app()\n", "run.sh": "uwsgi --ini uwsgi.ini\n"}
+    assert rules_of(scan(tmp_path / "a", uwsgi_on, capsys, "--select", "LOG002")) == []
+    uwsgi_off = {**uwsgi_on, "uwsgi.ini": "[uwsgi]\nmodule = app:create_app()\ndisable-logging = true\n"}
+    assert rules_of(scan(tmp_path / "b", uwsgi_off, capsys, "--select", "LOG002")) == ["LOG002"]
+    library = {
+        "app.py": "from flask import Flask\nfrom notifications_utils.logging import flask as utils_logging\n"
+        "def create_app():\n    app = Flask(__name__)\n    utils_logging.init_app(app)\n    return app\n"
+    }
+    assert rules_of(scan(tmp_path / "c", library, capsys, "--select", "LOG002")) == []
+
+
+def test_log001_request_id_middleware_in_a_pipeline(tmp_path, capsys):
+    """keystone loads oslo's RequestId middleware by entry point name in its WSGI pipeline."""
+    files = {
+        "server.py": """
+        import flask
+        _APP_MIDDLEWARE = (_Middleware(namespace="keystone.server_middleware", ep="request_id", conf={}),)
+        def application_factory():
+            return flask.Flask(__name__)
+        """
+    }
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG001")) == []
