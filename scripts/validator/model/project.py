@@ -49,7 +49,8 @@ class Project:
         self.app_sites: list[Fact] = []  # Flask(...) calls, or calls of a Flask subclass
         self.flask_subclasses: set[str] = set()
         self.hooks: list[Fact] = []  # after_request etc. (func in .node)
-        self.module_setup: list[Fact] = []  # middleware bound to a module-level app (APP001)
+        self.module_bindings: list[Fact] = []  # middleware or hooks bound at module level, judged in finish
+        self.module_setup: list[Fact] = []  # middleware bound at import time outside a factory (APP001)
         # [routes] routes, blueprints, class-based views
         self.routes: list[Route] = []
         self.text_routes: list = []  # (module, owner, path) found by regex, unparsed blocks too
@@ -104,7 +105,8 @@ class Project:
             for _ in range(level - 1):
                 package = os.path.dirname(package)
             path = "/".join(p for p in (package, name.replace(".", "/")) if p)
-            wanted = (path + ".py", path + "/__init__.py")
+            # `from . import app`: the package itself, whatever module shares its name
+            wanted = (path + ".py", path + "/__init__.py") if name else (path + "/__init__.py",)
         else:  # absolute: match at any depth (src/ layouts, examples/...)
             path = name.replace(".", "/")
             wanted = (path + ".py", path + "/__init__.py")
@@ -122,6 +124,15 @@ class Project:
             self._modules_by_rel = {m.rel: m for m in self.modules}
         return self._modules_by_rel.get(rel)
 
+    @staticmethod
+    def split_origin(origin: str) -> tuple[str, str]:
+        """(module, name) of an import origin: ".auth.bp" -> (".auth", "bp"), ".app" -> (".", "app"),
+        "..app" -> ("..", "app") (the relative dots belong to the module)."""
+        name = origin.lstrip(".")
+        dots = origin[: len(origin) - len(name)]
+        mod, _, attr = name.rpartition(".")
+        return dots + mod, attr
+
     def blueprint_key(self, module: Module, name: str | None) -> tuple[str, str] | None:
         """(module path, variable) where the blueprint ``name`` used in ``module`` was defined."""
         if not name:
@@ -130,15 +141,14 @@ class Project:
         origin = module.imports.get(head)
         if origin is None:
             return None if rest else (module.rel, name)
-        full = origin + ("." + rest if rest else "")
-        mod, _, attr = full.rpartition(".")
-        home = self.module_named(module, mod) if mod.strip(".") else None
+        mod, attr = self.split_origin(origin + ("." + rest if rest else ""))
+        home = self.module_named(module, mod) if mod else None
         if home is None:
             return None
         for _ in range(3):  # a package re-exporting it: account/__init__.py has `from .views import account`
             if (home.rel, attr) in self.blueprint_url_prefixes or attr not in home.imports:
                 break
-            mod, _, attr = home.imports[attr].rpartition(".")
+            mod, attr = self.split_origin(home.imports[attr])
             nxt = self.module_named(home, mod) if mod.strip(".") else None
             if nxt is None:
                 break

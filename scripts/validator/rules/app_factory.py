@@ -14,8 +14,9 @@ from .registry import hit, rule
 )
 def module_level_middleware(project):
     for fact in project.module_setup:
+        what = "blueprint" if fact.owner not in fact.module.apps and fact.owner != "current_app" else "app"
         yield hit(
             fact,
-            f"{fact.kind} is set up on the module-level app `{fact.owner}`: tests and other "
-            "configurations cannot get a fresh, differently configured app",
+            f"{fact.kind} is set up at import time on the module-level {what} `{fact.owner}`, outside an "
+            "application factory: tests and other configurations cannot get a fresh, differently configured app",
         )

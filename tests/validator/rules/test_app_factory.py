@@ -15,10 +15,54 @@ def test_app001_module_level_setup(tmp_path, capsys):
     limiter = Limiter(get_remote_address, app=app)
     @app.after_request
     def h(r):
+        r.headers["X-Frame-Options"] = "DENY"
         return r
+    @app.before_request
+    def load_user():
+        g.user = None
     """
     }
+    # the contract names CORS, limiters, header hooks and logging hooks: load_user is none of them
     assert rules_of(scan(tmp_path, files, capsys, "--select", "APP")) == ["APP001", "APP001", "APP001"]
+
+
+def test_app001_blueprints_imported_apps_and_current_app(tmp_path, capsys):
+    """ihatemoney applies CORS(api) to a module-level Blueprint at import; lemur builds
+    Limiter(app=current_app) at import; calibre-web decorates the package's module-level app from another
+    module (`from . import app`); archivy's login_manager.init_app(app) and a ProxyFix are no middleware."""
+    files = {
+        "pkg/__init__.py": """
+        from flask import Flask
+        from flask_login import LoginManager
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app = Flask(__name__)
+        login_manager = LoginManager()
+        login_manager.init_app(app)
+        app.wsgi_app = ProxyFix(app.wsgi_app)
+        """,
+        "pkg/web.py": """
+        from . import app
+        @app.after_request
+        def add_security_headers(resp):
+            resp.headers["X-Content-Type-Options"] = "nosniff"
+            return resp
+        """,
+        "pkg/api.py": """
+        from flask import Blueprint, current_app
+        from flask_cors import CORS
+        from flask_limiter import Limiter
+        api = Blueprint("api", __name__, url_prefix="/api")
+        CORS(api)
+        limiter = Limiter(app=current_app, key_func=lambda: "x")
+        """,
+    }
+    found = scan(tmp_path, files, capsys, "--select", "APP001")
+    assert [(f["path"], f["line"], f["message"].split(" is set up")[0]) for f in found] == [
+        ("pkg/api.py", 5, "CORS"),
+        ("pkg/api.py", 6, "Limiter"),
+        ("pkg/web.py", 2, "@app.after_request"),
+    ]
+    assert "module-level blueprint `api`" in found[0]["message"]
 
 
 def test_app001_unbound_extensions_bound_in_factory(tmp_path, capsys):
