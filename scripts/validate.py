@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # a read-only install just skips the write.
 sys.dont_write_bytecode = False
 
-from validator.cli import main  # noqa: E402 (needs the sys.path entry above)
+from validator.cli import run  # noqa: E402 (needs the sys.path entry above)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

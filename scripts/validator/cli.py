@@ -325,3 +325,16 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
+
+
+def run() -> None:
+    """The command: main(), then exit without tearing down the syntax trees and facts one by one. Freeing a
+    large repository's model object by object takes longer than some whole scans (0.2-0.3 s on 200k
+    lines); the output is flushed first, and nothing else is left to clean up."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        code = code or 1
+    os._exit(code)

@@ -64,6 +64,7 @@ class Project:
         # [rate_limit]
         self.limiter_calls: list[Fact] = []  # Limiter(...)
         self.limiter_names: set[str] = set()
+        self.rate_decorator_names = {d.strip() for d in config.rate_limit_decorators}  # from the config file
         self.rate_key_funcs: list[KeyFunc] = []  # key_func of Limiter(...) / limiter.limit(...)
         self.rate_limit_evidence: list[Fact] = []
         self.limited_targets: set[str] = set()  # names wrapped by limiter.limit(...)(x)

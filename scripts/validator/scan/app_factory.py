@@ -78,6 +78,8 @@ class AppFactoryScanner(Scanner):
             if ctx.module_level and ctx.target:
                 ctx.module.apps.update((ctx.target, last(ctx.target)))  # Flask_config.app = Flask(...)
             return
+        if tail not in HOOKS and tail != "init_app":
+            return
         first = dotted(call.args[0]) if call.args else None
         if tail == "init_app" and ctx.module_level and first and isinstance(call.func, ast.Attribute):
             receiver = last(dotted(call.func.value))

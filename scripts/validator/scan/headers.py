@@ -58,8 +58,9 @@ class HeaderScanner(Scanner):
                     )
 
     def visit_Call(self, ctx, call, name, resolved, tail) -> None:
-        first = dotted(call.args[0]) if call.args else None
         libs = self.project.header_libs
+        wanted = tail in ("Talisman", "SSLify") or tail in self.talisman_classes
+        first = dotted(call.args[0]) if wanted and call.args else None
         if (
             tail == "Talisman" and (ctx.is_library(resolved, name, "flask_talisman") or resolved.startswith("talisman"))
         ) or tail in self.talisman_classes:

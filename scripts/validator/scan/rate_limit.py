@@ -43,7 +43,7 @@ def is_rate_decorator(ctx: ModuleContext, dec: ast.expr, plain_call: bool = Fals
         return "exempt"
     if tail in ("limit", "shared_limit") and (limiter_recv or resolved.startswith("flask_limiter")):
         return "limit"
-    custom = {d.strip() for d in ctx.project.config.rate_limit_decorators}
+    custom = ctx.project.rate_decorator_names
     if name in custom or tail in custom or (not plain_call and RATE_NAME.search(tail or "")):
         return "limit"
     if not plain_call and tail in ("limit", "shared_limit") and isinstance(dec, ast.Call) and dec.args:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..astutil import dotted, evaluate, last
+from ..astutil import cached_on, dotted, evaluate, last
 from ..lazyre import lazy
 from ..model import LogCall, RequestIdRead
 from .sensitive import Taint, reads_requests, secret_in_log_call
@@ -190,11 +190,21 @@ def _logged_text(fact) -> str:
     lines = fact.module.lines
     call = fact.node
     parts = ["".join(lines[call.lineno - 1 : call.end_lineno])]
-    names = {n.id for n in ast.walk(call) if isinstance(n, ast.Name)}
-    if fact.func is not None and names:
-        for stmt in ast.walk(fact.func):
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.lineno <= call.lineno:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                if any(isinstance(t, ast.Name) and t.id in names for t in targets):
-                    parts.append("".join(lines[stmt.lineno - 1 : stmt.end_lineno]))
+    if fact.func is not None:
+        assigned = cached_on(fact.func, "_fmw_assigned_names", _assigned_names)
+        for name in {n.id for n in ast.walk(call) if isinstance(n, ast.Name)} & assigned.keys():
+            for start, end in assigned[name]:
+                if start <= call.lineno:
+                    parts.append("".join(lines[start - 1 : end]))
     return "".join(parts)
+
+
+def _assigned_names(func) -> dict[str, list[tuple[int, int]]]:
+    """name -> (first, last line) of each statement assigning it in the function (once per function)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for stmt in ast.walk(func):
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                if isinstance(t, ast.Name):
+                    out.setdefault(t.id, []).append((stmt.lineno, stmt.end_lineno))
+    return out
