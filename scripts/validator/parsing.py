@@ -313,6 +313,8 @@ def _wanted_for_structure(chunk: str, low: str, all_routes: bool, extra_words: t
         return True
     if ('("/' in chunk or "('/" in chunk) and not chunk.startswith(("def ", "class ", "@")):
         return True  # a route table: routes = [("/auth/login", LoginResource), ...]
+    if ("Resource" in chunk or "View" in chunk) and ('"/' in chunk or "'/" in chunk) and "(" in chunk:
+        return True  # register_endpt(UserChangePasswordResource, "/users/<name>/password/change")
     if "config" in low and _config_use(low):
         return True
     if any(map(low.__contains__, _CLASS_VIEW)) and low.lstrip().startswith(("class", "@")):

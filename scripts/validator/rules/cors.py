@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from ..astutil import UNKNOWN, iter_strings
@@ -295,8 +296,23 @@ def credentials_with_wildcard(project):
         if h.name.lower() == "access-control-allow-credentials" and str(h.value).lower() == "true":
             by_func.setdefault(id(h.func), []).append(h)
     for h in _acao_ops(project):
-        if _acao_problem(h) and id(h.func) in by_func:
+        creds = by_func.get(id(h.func), [])
+        if _acao_problem(h) and any(not _exclusive_branches(h.func, h.line, c.line) for c in creds):
             yield hit(h, "Access-Control-Allow-Credentials: true with a wildcard/reflected Allow-Origin")
+
+
+def _exclusive_branches(func, line_a: int, line_b: int) -> bool:
+    """The two lines sit in different branches of one `if` (udata sends `*` to untrusted origins and
+    credentials only to trusted ones): they never run for the same request."""
+    if func is None or line_a == line_b:
+        return False
+    for node in ast.walk(func):
+        if isinstance(node, ast.If) and node.orelse:
+            in_body = [node.body[0].lineno <= line <= node.body[-1].end_lineno for line in (line_a, line_b)]
+            in_else = [node.orelse[0].lineno <= line <= node.orelse[-1].end_lineno for line in (line_a, line_b)]
+            if (in_body[0] and in_else[1]) or (in_else[0] and in_body[1]):
+                return True
+    return False
 
 
 @rule(

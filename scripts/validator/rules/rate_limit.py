@@ -288,7 +288,8 @@ def no_default_limits(project):
         return
     yield from _home_made_without_default(project)
     for fact in project.limiter_calls:
-        if not any(_non_empty(kwarg(fact.node, k)) for k in ("default_limits", "application_limits")):
+        # global_limits: Flask-Limiter < 1.0's name for default_limits (formspree)
+        if not any(_non_empty(kwarg(fact.node, k)) for k in ("default_limits", "application_limits", "global_limits")):
             yield hit(
                 fact,
                 "Limiter has no default_limits/application_limits: routes without a decorator are unlimited",

@@ -105,7 +105,7 @@ class AppFactoryScanner(Scanner):
                 continue
             if b.kind == "init_app":
                 judged = owner == "app" and b.target in extensions
-            elif b.kind in ("CORS", "Limiter", "Talisman", "wsgi_app"):
+            elif b.kind in ("CORS", "SocketIO CORS", "Limiter", "Talisman", "wsgi_app"):
                 judged = True
             else:  # a hook: a header or logging hook on an app, a CORS hook on a blueprint
                 funcs = [(b.module, b.func)] if b.func is not None else p.functions.get(last(b.target), [])

@@ -36,6 +36,7 @@ class CorsScanner(Scanner):
         elif kwarg(call, "cors_allowed_origins") is not None:
             # Flask-SocketIO / engine.io: SocketIO(app, cors_allowed_origins="*") or socketio.init_app(...)
             self.project.cors_calls.append(ctx.fact("socketio", call, func=ctx.func, dev=ctx.dev))
+            record_module_setup(ctx, "SocketIO CORS", call, dotted(call.args[0]) if call.args else None)
         elif tail == "init_app" and isinstance(call.func, ast.Attribute):
             receiver = dotted(call.func.value)
             if receiver:

@@ -22,12 +22,11 @@ RID_PACKAGES = (
     "flask_log_request_id",
     "request_id",
     "asgi_correlation_id",
-    "opentelemetry",
-    "ddtrace",
-    "elasticapm",
     "correlation_id",
     "request_helper",  # notifications-utils: request IDs from trace headers or generated, echoed back
 )
+# Tracing agents (opentelemetry, ddtrace, elasticapm) give a request a trace ID in the tracing backend, not
+# in the app's log lines or responses: they are not a request ID by themselves (superdesk, timesketch).
 _RID_MIDDLEWARE = lazy(r"""['"](?:request_?id|RequestId)['"]|RequestIdMiddleware|oslo_middleware\.request_id""")
 VALIDATES = lazy(r"(?i)fullmatch|match|search|valid|sanitiz|clean|safe|check|verify|accept|parse|normali")
 # a completion log names the incoming request's method and path, a status and a duration

@@ -93,6 +93,19 @@ def credential_call(fdef) -> str | None:
     return store["_fmw_credential_call"]
 
 
+# auth extensions that register their own routes: class name -> (its package, the routes it adds by default)
+LIBRARY_AUTH_ROUTES = {  # class -> (package, ((default URL, endpoint), ...))
+    "UserManager": (
+        "flask_user",
+        (
+            ("/user/sign-in", "user.login"),
+            ("/user/register", "user.register"),
+            ("/user/forgot-password", "user.forgot_password"),
+            ("/user/change-password", "user.change_password"),
+        ),
+    ),
+    "Security": ("flask_security", (("/login", "security.login"),)),
+}
 VIEW_BASES = ("Resource", "MethodView", "View", "BaseView", "ModelView", "HTTPMethodView")
 
 
@@ -202,6 +215,22 @@ class RouteScanner(Scanner):
                 self.project.api_parents[(ctx.module.rel, last(ctx.target))] = parent
         elif kwarg(call, "view_func") is not None:
             self.url_rule(ctx, call)  # flaskbb's register_view(bp, routes=["/login"], view_func=Login.as_view(...))
+        elif tail in LIBRARY_AUTH_ROUTES and resolved.startswith(LIBRARY_AUTH_ROUTES[tail][0]):
+            # Flask-User's UserManager(app, db, User), Flask-Security's Security(app, datastore): the library
+            # registers the sign-in, sign-up and password routes itself
+            for rule, endpoint in LIBRARY_AUTH_ROUTES[tail][1]:
+                route = Route(ctx.module, call.lineno, call.col_offset + 1, rule, {"GET", "POST"}, endpoint, None)
+                self.project.routes.append(route)
+        elif (
+            call.args
+            and isinstance(call.args[0], (ast.Name, ast.Attribute))
+            and any((str_const(a) or "").startswith("/") for a in call.args[1:3])
+        ):
+            # register_endpt(UserChangePasswordResource, "/users/<name>/password/change", ...) (gramps-web-api):
+            # a (view class, path) pair handed to a project helper, kept once the class is a view class
+            rule = next(str_const(a) for a in call.args[1:3] if (str_const(a) or "").startswith("/"))
+            self.table_routes.append(Route(ctx.module, call.lineno, call.col_offset + 1, rule, None,
+                                           last(dotted(call.args[0])), None, class_based=True))  # fmt: skip
         elif isinstance(kwarg(call, "resource"), (ast.Name, ast.Attribute)) and str_const(kwarg(call, "url")):
             # keystone: construct_resource_map(resource=AuthTokenResource, url="/auth/tokens")
             cls_name = last(dotted(kwarg(call, "resource")))

@@ -222,3 +222,36 @@ def test_what_is_and_is_not_a_rate_limiter(tmp_path, capsys):
     assert [r for r, _m in rate(tmp_path, capsys, {"app.py": app})] == ["RATE001", "RATE002"]
     files = {"app.py": app, "deploy/nginx.conf": "server {\n  location /login { limit_req zone=login burst=5; }\n}\n"}
     assert [r for r, _m in rate(tmp_path / "nginx", capsys, files)] == ["RATE002"]
+
+
+def test_library_auth_routes_and_view_class_helpers(tmp_path, capsys):
+    """Flask-User's UserManager(app, db, User) registers sign-in, register and password routes itself;
+    gramps-web-api hands (view class, path) pairs to its own register_endpt helper."""
+    files = {
+        "app/__init__.py": """
+        from flask import Flask
+        from flask_user import UserManager
+        def create_app():
+            app = Flask(__name__)
+            UserManager(app, db, User)
+            return app
+        """,
+        "app/api.py": """
+        from flask.views import MethodView
+        class UserChangePasswordResource(MethodView):
+            def post(self, user_name):
+                return {}
+        class MetadataResource(MethodView):
+            def get(self):
+                return {}
+        register_endpt(UserChangePasswordResource, "/users/<string:user_name>/password/change", "change_password")
+        register_endpt(MetadataResource, "/metadata/", "metadata")
+        """,
+    }
+    assert rate002_urls(tmp_path, capsys, files) == [
+        "POST /user/change-password (user.change_password)",
+        "POST /user/forgot-password (user.forgot_password)",
+        "POST /user/register (user.register)",
+        "POST /user/sign-in (user.login)",
+        "POST /users/<string:user_name>/password/change (UserChangePasswordResource)",
+    ]

@@ -438,3 +438,24 @@ def test_socketio_wildcard_origins(tmp_path, capsys):
     assert [(f["rule"], f["line"]) for f in found] == [("CORS001", 6), ("CORS002", 6), ("CORS004", 6)]
     files["app.py"] = files["app.py"].replace('cors_allowed_origins="*"', 'cors_allowed_origins=["https://a.example"]')
     assert [f["rule"] for f in scan(tmp_path, files, capsys, "--select", "CORS001,CORS002")] == []
+
+
+def test_cors002_credentials_only_for_trusted_origins(tmp_path, capsys):
+    """udata sends `*` to untrusted origins and credentials only to trusted ones, in exclusive branches."""
+    body = (
+        'if request.headers.get("Origin") in TRUSTED:\n'
+        '            response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]\n'
+        '            response.headers["Access-Control-Allow-Credentials"] = "true"\n'
+        "        else:\n"
+        '            response.headers["Access-Control-Allow-Origin"] = "*"'
+    )
+    found = scan(tmp_path, {"app.py": HAND_WRITTEN.replace("{body}", body)}, capsys, "--select", "CORS001,CORS002")
+    assert [f["rule"] for f in found] == ["CORS001"]  # the wildcard, but never with credentials
+
+
+def test_socketio_on_a_module_level_app_is_app001(tmp_path, capsys):
+    """iris-web: SocketIO(app, cors_allowed_origins="*") at import time on a module-level app."""
+    files = {"app.py": "from flask import Flask\nfrom flask_socketio import SocketIO\napp = Flask(__name__)\n"
+             "socketio = SocketIO(app, cors_allowed_origins='*')\n"}  # fmt: skip
+    found = scan(tmp_path, files, capsys, "--select", "APP001")
+    assert [(f["line"], f["message"].split(" is set up")[0]) for f in found] == [(4, "SocketIO CORS")]

@@ -754,3 +754,11 @@ def test_rate004_home_made_throttles(tmp_path, capsys):
         """
     }
     assert rules_of(scan(tmp_path / "b", hook, capsys, "--select", "RATE001,RATE004")) == []
+
+
+def test_rate004_flask_limiter_0_9_global_limits(tmp_path, capsys):
+    """formspree: Limiter(app, global_limits=[...]) is Flask-Limiter < 1.0's name for default_limits."""
+    files = {"app.py": "from flask import Flask\nfrom flask_limiter import Limiter\ndef create_app():\n"
+             "    app = Flask(__name__)\n    Limiter(app, global_limits=['30 per hour'], storage_uri='redis://r')\n"
+             "    return app\n"}  # fmt: skip
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE004")) == []

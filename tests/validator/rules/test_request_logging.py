@@ -367,3 +367,10 @@ def test_log001_request_id_middleware_in_a_pipeline(tmp_path, capsys):
         """
     }
     assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG001")) == []
+
+
+def test_log001_a_tracing_agent_is_no_request_id(tmp_path, capsys):
+    """superdesk runs Elastic APM: trace IDs go to the APM server, not into the app's logs or responses."""
+    files = {"app.py": "import elasticapm\nfrom elasticapm.contrib.flask import ElasticAPM\nfrom flask import Flask\n"
+             "def create_app():\n    app = Flask(__name__)\n    ElasticAPM(app)\n    return app\n"}  # fmt: skip
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG001")) == ["LOG001"]
