@@ -1,6 +1,6 @@
 """Score the validator against hand labels of real Flask applications, per repository and rule.
 
-Usage: .venv/bin/python bench/validator/corpus/score.py [--apps DIR] [--write] [TREE ...]
+Usage: .venv/bin/python bench/validator/corpus/score.py [--labels DIR] [--apps DIR] [--write FILE] [TREE ...]
 
 Each labels/<tree>.yml holds a reviewer's verdict per catalogue rule (violation / ok / na, with the
 evidence), judged against ../shared/spec/checks.md before the validator's output was looked at. The trees
@@ -9,7 +9,9 @@ are public repositories checked out at the labelled commit under --apps (default
 gives at least one finding of it (any severity). Per rule and repository:
     TP: labelled violation and reported     FN: labelled violation, not reported
     FP: reported, labelled ok or na         TN: neither
-precision = TP / (TP + FP), recall = TP / (TP + FN). --write records the table in RESULTS.md.
+precision = TP / (TP + FP), recall = TP / (TP + FN). --write FILE records the tables and, per repository and
+rule, what was judged and what the validator says (RESULTS.md, HOLDOUT.md). --labels: default labels/;
+holdout/ holds the second set.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ RULES = [
 ]
 
 
-def load_labels(names: list[str] | None = None) -> dict[str, dict]:
+def load_labels(names: list[str] | None = None, directory: Path = HERE / "labels") -> dict[str, dict]:
     labels = {}
-    for path in sorted((HERE / "labels").glob("*.yml")):
+    for path in sorted(directory.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if names and data["tree"] not in names:
             continue
@@ -64,10 +66,10 @@ def reported(tree: Path) -> dict[str, list[dict]]:
     return by_rule
 
 
-def score(labels: dict[str, dict], apps: Path) -> tuple[dict, list[tuple]]:
+def score(labels: dict[str, dict], apps: Path, outputs: dict | None = None) -> tuple[dict, list[tuple]]:
     trees = [t for t in labels if (apps / t).is_dir()]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outputs = dict(zip(trees, pool.map(lambda t: reported(apps / t), trees)))
+    if outputs is None:
+        outputs = run_all(trees, apps)
     counts = {rule: {"TP": 0, "FP": 0, "FN": 0, "TN": 0} for rule in RULES}
     rows = []
     for tree in trees:
@@ -79,6 +81,27 @@ def score(labels: dict[str, dict], apps: Path) -> tuple[dict, list[tuple]]:
             if outcome in ("FP", "FN"):
                 rows.append((tree, rule, outcome, labels[tree]["rules"][rule], found))
     return counts, rows
+
+
+def run_all(trees: list[str], apps: Path) -> dict:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(trees, pool.map(lambda t: reported(apps / t), trees)))
+
+
+def matrix(labels: dict[str, dict], outputs: dict) -> str:
+    """Per repository and rule: judged/reported, V = violation, - = none (ok or na), * = a low-confidence label."""
+    out = ["| repository | " + " | ".join(RULES) + " |", "| --- |" + " :-: |" * len(RULES)]
+    for tree in sorted(outputs, key=str.lower):
+        cells = []
+        for rule in RULES:
+            label = labels[tree]["rules"][rule]
+            judged = "V" if label["verdict"] == "violation" else "-"
+            said = "V" if outputs[tree].get(rule) else "-"
+            mark = "*" if label.get("confidence") == "low" else ""
+            cell = f"{judged}/{said}{mark}"
+            cells.append(f"**{cell}**" if judged != said else cell)
+        out.append(f"| {labels[tree]['repo']} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
 
 
 def ratio(a: int, b: int) -> str:
@@ -110,16 +133,31 @@ def report(counts: dict, rows: list[tuple], ntrees: int) -> str:
 
 def main(argv: list[str]) -> int:
     apps = Path(os.environ.get("BENCH_APPS", "/tmp/apps"))
-    write = "--write" in argv
-    argv = [a for a in argv if a != "--write"]
-    if argv[:1] == ["--apps"]:
-        apps, argv = Path(argv[1]), argv[2:]
-    labels = load_labels(argv or None)
-    counts, rows = score(labels, apps)
-    text = report(counts, rows, len([t for t in labels if (apps / t).is_dir()]))
+    directory, write = HERE / "labels", None
+    names = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--apps":
+            apps = Path(next(it))
+        elif arg == "--labels":
+            directory = Path(next(it))
+        elif arg == "--write":
+            write = Path(next(it))
+        else:
+            names.append(arg)
+    labels = load_labels(names or None, directory)
+    trees = [t for t in labels if (apps / t).is_dir()]
+    outputs = run_all(trees, apps)
+    counts, rows = score(labels, apps, outputs)
+    text = report(counts, rows, len(trees))
     sys.stdout.write(text)
     if write:
-        (HERE / "RESULTS.md").write_text("# Validator vs hand labels\n\n" + text, encoding="utf-8")
+        legend = (
+            "Per repository and rule, judged/reported: V = violation, - = none (ok or na), * = low-confidence label; "
+            "bold where they differ.\n\n"
+        )
+        write.write_text(f"# Validator vs hand labels ({directory.name}/)\n\n" + text + "\n" + legend
+                         + matrix(labels, outputs), encoding="utf-8")  # fmt: skip
     return 0
 
 
