@@ -9,6 +9,8 @@ from ..lazyre import lazy
 
 PROD_NAME = lazy(r"(?i)prod")
 DEV_NAME = lazy(r"(?i)dev|test|local|debug|ci\b|staging")
+# a config file that is an example to copy, not what runs: config.example.py, settings.sample.py
+SAMPLE_FILE = lazy(r"(?i)example|sample|template|\.dist\b|default_?template")
 
 
 def is_prod_class(project, name: str) -> bool:
@@ -39,7 +41,8 @@ def production_views(project):
     loose = [
         a
         for a in project.loose_config
-        if not a.dev_only and not (a.scope.startswith("file:") and DEV_NAME.search(a.scope.rsplit("/", 1)[-1]))
+        if not a.dev_only
+        and not (a.scope.startswith("file:") and _not_production_file(a.scope.rsplit("/", 1)[-1]))
     ]
 
     def loose_lookup(key):
@@ -157,3 +160,8 @@ def functions_run_by_hooks(project, kinds, accept=None) -> dict[int, object]:
 
 def _last_name(node) -> str:
     return (dotted(node) or "").rsplit(".", 1)[-1]
+
+
+def _not_production_file(name: str) -> bool:
+    """A development/test config file, or a sample to copy (only what the repository runs is production)."""
+    return bool(DEV_NAME.search(name) or SAMPLE_FILE.search(name))

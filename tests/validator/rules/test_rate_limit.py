@@ -762,3 +762,17 @@ def test_rate004_flask_limiter_0_9_global_limits(tmp_path, capsys):
              "    app = Flask(__name__)\n    Limiter(app, global_limits=['30 per hour'], storage_uri='redis://r')\n"
              "    return app\n"}  # fmt: skip
     assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE004")) == []
+
+
+def test_rate003_storage_set_only_in_a_sample_config(tmp_path, capsys):
+    """nyaa: RATELIMIT_STORAGE_URL is only in config.example.py (and commented out): not set for production."""
+    files = {
+        "app.py": "from flask import Flask\nfrom flask_limiter import Limiter\ndef create_app():\n"
+        "    app = Flask(__name__)\n    app.config.from_pyfile('config.py')\n"
+        "    Limiter(app=app, key_func=lambda: 'x', default_limits=['1/s'])\n    return app\n",
+        "config.example.py": 'RATELIMIT_STORAGE_URL = "redis://redis:6379/0"\n# RATELIMIT_STORAGE_URI = "redis://"\n',
+    }
+    found = scan(tmp_path, files, capsys, "--select", "RATE003")
+    assert [f["path"] for f in found] == ["app.py"]
+    files["config.py"] = files.pop("config.example.py")
+    assert scan(tmp_path / "real", files, capsys, "--select", "RATE003") == []
