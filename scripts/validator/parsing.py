@@ -331,9 +331,11 @@ def _wanted_for_logs(chunk: str, low: str) -> bool:
             return _log_call(chunk)
         if "status" in low and "method" in low:  # LOG002: a completion log
             return True
-    return False
+    # a project's own log helper called with what the request sent: CTFd's log("submissions", ..., submission=...)
+    return ("log(" in low or "log_" in low) and "request" in low and _LOG_HELPER_CALL.search(chunk) is not None
 
 
+_LOG_HELPER_CALL = lazy(r"(?<![\w.])(?:log|\w+_log|log_\w+)\(")
 _BIG_CLASS = 150  # lines; smaller classes are parsed whole
 
 

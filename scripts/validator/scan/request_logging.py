@@ -43,6 +43,9 @@ _INCOMING = lazy(
 )  # not response.request.url (the outbound request of a requests.Response)
 
 
+_LOG_HELPER = lazy(r"^(?:log|\w+_log|log_\w+)$")
+
+
 def reads_request_headers(base: str) -> bool:
     """``request.headers`` / ``environ``, not a response's headers (``resp.headers.get(...)`` in a
     client or test reads what a server sent back, not what a client supplied)."""
@@ -68,9 +71,21 @@ class RequestLoggingScanner(Scanner):
     def __init__(self, project):
         super().__init__(project)
         self.log_aliases: set[str] = set()  # log_method = access_log.info (this module)
+        self.helper_calls: list = []  # log(...), audit_log(...): judged once the helpers are known
 
     def begin_module(self, ctx) -> None:
         self.log_aliases = set()
+
+    def log_helpers(self) -> list:
+        """Calls of the project's own log helpers: a function named like log/log_*/*_log whose body calls a
+        logger (CTFd's log(logger, format, **kwargs)); what they are passed reaches the log."""
+        logging_defs = {id(c.func) for c in self.project.log_calls if c.func is not None}
+        helpers = {
+            name
+            for name, defs in self.project.functions.items()
+            if _LOG_HELPER.match(name) and any(id(f) in logging_defs for _m, f in defs)
+        }
+        return [c for c in self.helper_calls if last(dotted(c.node.func)) in helpers]
 
     def visit_Assign(self, ctx, s) -> None:
         value = s.value
@@ -87,6 +102,8 @@ class RequestLoggingScanner(Scanner):
                 self.project.log_calls.append(ctx.fact("log", call, func=ctx.func, factory=LogCall))
         elif isinstance(call.func, ast.Name) and call.func.id in self.log_aliases:
             self.project.log_calls.append(ctx.fact("log", call, func=ctx.func, factory=LogCall))
+        elif isinstance(call.func, ast.Name) and _LOG_HELPER.match(tail):
+            self.helper_calls.append(ctx.fact("log-helper", call, func=ctx.func, factory=LogCall))
         if tail == "init_app" and call.args and _logging_library(ctx, name, resolved):
             # notifications_utils.logging.init_app(app), fsd_utils.logging.init_app(app): a request-logging
             # library installs its own completion log (method, url, status, duration)
@@ -121,6 +138,7 @@ class RequestLoggingScanner(Scanner):
                 p.access_log_with_duration = True
 
     def finish(self) -> None:
+        self.project.log_calls.extend(self.log_helpers())
         taints: dict[int, Taint] = {}
         for fact in self.project.log_calls:
             key = id(fact.func)

@@ -374,3 +374,31 @@ def test_log001_a_tracing_agent_is_no_request_id(tmp_path, capsys):
     files = {"app.py": "import elasticapm\nfrom elasticapm.contrib.flask import ElasticAPM\nfrom flask import Flask\n"
              "def create_app():\n    app = Flask(__name__)\n    ElasticAPM(app)\n    return app\n"}  # fmt: skip
     assert rules_of(scan(tmp_path, files, capsys, "--select", "LOG001")) == ["LOG001"]
+
+
+def test_log003_through_the_projects_own_log_helper(tmp_path, capsys):
+    """CTFd logs every flag attempt with log("submissions", fmt, submission=...): its log() helper calls
+    logger.info, so what it is passed reaches the log; a helper that logs nothing is not one."""
+    files = {
+        "ctf/utils.py": """
+        import logging
+        def log(logger, format, **kwargs):
+            logging.getLogger(logger).info(format.format(**kwargs))
+        def dialog(**kwargs):
+            return kwargs
+        """,
+        "ctf/api.py": """
+        from flask import Flask, request
+        from .utils import log, dialog
+        app = Flask(__name__)
+        @app.post("/attempt")
+        def attempt():
+            request_data = request.form or request.get_json()
+            log("submissions", "{name} submitted {submission}", name="x", submission=request_data.get("submission"))
+            dialog(answer=request_data.get("submission"))
+            return ""
+        """,
+    }
+    found = scan(tmp_path, files, capsys, "--select", "LOG003")
+    assert [(f["path"], f["line"]) for f in found] == [("ctf/api.py", 7)]
+    assert "a field of the request body" in found[0]["message"]
