@@ -63,21 +63,17 @@ def build_model(root: str, config: Config, files: discovery.Discovered | None = 
             scanner.scan_module(src)
         except RecursionError:
             project.parse_problems.append((rel, 1, 1, "too deeply nested to analyse"))
-    for full, rel in files.requirements:
-        try:
-            scan.dependencies.scan_requirements(project, full, rel)
-        except (OSError, UnicodeDecodeError, ValueError):
-            project.parse_problems.append((rel, 1, 1, "cannot read requirements file"))
-    for full, rel in files.server_configs:
-        try:
-            scan.deployment.scan_server_conf(project, full, rel)
-        except (OSError, UnicodeDecodeError, ValueError):
-            project.parse_problems.append((rel, 1, 1, "cannot read server config"))
-    for full, rel in files.deployment:
-        try:
-            scan.deployment.scan_deployment_file(project, full, rel)
-        except (OSError, UnicodeDecodeError, ValueError):
-            project.parse_problems.append((rel, 1, 1, "cannot read deployment file"))
+    text_files = (
+        (files.requirements, scan.dependencies.scan_requirements, "requirements file"),
+        (files.server_configs, scan.deployment.scan_server_conf, "server config"),
+        (files.deployment, scan.deployment.scan_deployment_file, "deployment file"),
+    )
+    for found, scan_file, what in text_files:
+        for full, rel in found:
+            try:
+                scan_file(project, full, rel)
+            except (OSError, UnicodeDecodeError, ValueError):
+                project.parse_problems.append((rel, 1, 1, f"cannot read {what}"))
     scanner.finish()
     _check_flask_is_used(project)
     return project
