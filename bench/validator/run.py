@@ -1,6 +1,6 @@
 """Time the validator against bandit on the same trees (median of 5 runs, wall clock per subprocess).
 
-Usage: .venv/bin/python bench/validator/run.py [--versus OTHER_CHECKOUT] [TREE ...]
+Usage: .venv/bin/python bench/validator/run.py [--no-bandit] [--versus OTHER_CHECKOUT] [TREE ...]
 With --versus, another checkout of this repository (e.g. `git worktree add --detach /tmp/base <commit>`)
 is timed too, in the same rounds: before/after figures of a change, measured side by side.
 Default trees: every directory under $BENCH_APPS (default /tmp/apps: checkouts of public Flask apps,
@@ -68,7 +68,9 @@ def python_lines(tree: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    versus = None
+    versus, with_bandit = None, True
+    if argv[:1] == ["--no-bandit"]:  # before/after of a change only: bandit is slow on large trees
+        with_bandit, argv = False, argv[1:]
     if argv[:1] == ["--versus"] and len(argv) > 1:
         versus = Path(argv[1]) / "scripts" / "validate.py"
         argv = argv[2:]
@@ -84,8 +86,10 @@ def main(argv: list[str]) -> int:
         print("| tree | Python lines | validator (s) | bandit (s) | speed-up |" + extra)
         print("| --- | ---: | ---: | ---: | ---: |" + (" ---: | ---: |" if versus else ""))
         for tree in trees:
-            cmds = [validator_cmd(tree), bandit_cmd(tree)] + ([validator_cmd(tree, versus)] if versus else [])
-            ours, theirs, *before = median_seconds(*cmds)
+            cmds = [validator_cmd(tree)] + ([bandit_cmd(tree)] if with_bandit else [])
+            ours, *rest = median_seconds(*cmds, *([validator_cmd(tree, versus)] if versus else []))
+            theirs = rest.pop(0) if with_bandit else float("nan")
+            before = rest
             row = f"| {tree.name} | {python_lines(tree):,} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}x |"
             if before:
                 row += f" {before[0]:.2f} | {ours / before[0]:.2f} |"

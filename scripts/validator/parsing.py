@@ -313,7 +313,7 @@ def _wanted_for_structure(chunk: str, low: str, all_routes: bool, extra_words: t
         return True
     if ('("/' in chunk or "('/" in chunk) and not chunk.startswith(("def ", "class ", "@")):
         return True  # a route table: routes = [("/auth/login", LoginResource), ...]
-    if ("Resource" in chunk or "View" in chunk) and ('"/' in chunk or "'/" in chunk) and "(" in chunk:
+    if ("Resource" in chunk or "View" in chunk) and ('"/' in chunk or "'/" in chunk) and _VIEW_PATH_PAIR.search(chunk):
         return True  # register_endpt(UserChangePasswordResource, "/users/<name>/password/change")
     if "config" in low and _config_use(low):
         return True
@@ -335,6 +335,7 @@ def _wanted_for_logs(chunk: str, low: str) -> bool:
     return ("log(" in low or "log_" in low) and "request" in low and _LOG_HELPER_CALL.search(chunk) is not None
 
 
+_VIEW_PATH_PAIR = lazy(r"""\(\s*[\w.]*(?:Resource|View)\w*\s*,\s*[rRuU]?["']/""")
 _LOG_HELPER_CALL = lazy(r"(?<![\w.])(?:log|\w+_log|log_\w+)\(")
 _BIG_CLASS = 150  # lines; smaller classes are parsed whole
 

@@ -136,26 +136,37 @@ def owner_name(fact):
     return fact.owner or (dotted(kwarg(fact.node, "app")) if isinstance(fact.node, ast.Call) else None)
 
 
-def functions_run_by_hooks(project, kinds, accept=None) -> dict[int, object]:
-    """id(function) -> hook fact, for the functions that run on every request through a hook of ``kinds``
-    (decorated or registered by a call), the project functions they call or are decorated with, and the
-    functions nested in those (ckan's set_cors_headers_for_response, searxng's limiter.pre_request)."""
-    out: dict[int, object] = {}
+class HookCode:
+    """The source lines that run on every request through hooks: the hook functions, and the project
+    functions they call or are decorated with, nested functions included (ckan's
+    set_cors_headers_for_response, searxng's limiter.pre_request, security_monkey's @crossdomain)."""
+
+    def __init__(self):
+        self.ranges: dict[str, list[tuple[int, int]]] = {}  # module path -> (first, last line)
+
+    def add(self, module, func) -> None:
+        self.ranges.setdefault(module.rel, []).append((func.lineno, func.end_lineno))
+
+    def covers(self, module, line: int) -> bool:
+        return any(first <= line <= last for first, last in self.ranges.get(module.rel, ()))
+
+
+def code_run_by_hooks(project, kinds, accept=None) -> HookCode:
+    """What runs through the hooks of ``kinds`` (only those ``accept(project, hook)`` keeps, if given)."""
+    code = HookCode()
     for h in project.hooks:
         if h.kind not in kinds or (accept is not None and not accept(project, h)):
             continue
-        hooks = [h.func] if h.func is not None else []
-        hooks += [f for _m, f in project.functions.get((h.target or "").rsplit(".", 1)[-1], [])]
-        for f in hooks:
-            out[id(f)] = h
+        hooks = [(h.module, h.func)] if h.func is not None else []
+        hooks += project.functions.get((h.target or "").rsplit(".", 1)[-1], [])
+        for module, f in hooks:
+            code.add(module, f)
             names = {_last_name(n.func) for n in ast.walk(f) if isinstance(n, ast.Call)}
             names |= {_last_name(d.func if isinstance(d, ast.Call) else d) for d in f.decorator_list}
             for name in names - {""}:
-                for _m, g in project.functions.get(name, []):
-                    out.update(
-                        (id(n), h) for n in ast.walk(g) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                    )
-    return out
+                for home, g in project.functions.get(name, []):
+                    code.add(home, g)
+    return code
 
 
 def _last_name(node) -> str:

@@ -17,7 +17,7 @@ from ..lazyre import lazy
 from ._common import (
     any_config,
     call_kwargs,
-    functions_run_by_hooks,
+    code_run_by_hooks,
     production_views,
     resolve_config_value,
     truthy,
@@ -372,10 +372,10 @@ def _hook_covers_pages(project, hook) -> bool:
 def _app_wide_acao(project) -> list:
     """Hand-written Access-Control-Allow-Origin written on every response: in a response hook, not only
     for API paths (cve-search tests request.path or the URL for "/api/" first)."""
-    hooks = functions_run_by_hooks(project, RESPONSE_HOOKS, _hook_covers_pages)
+    hooks = code_run_by_hooks(project, RESPONSE_HOOKS, _hook_covers_pages)
     out = []
     for h in _acao_ops(project):
-        if h.func is None or id(h.func) not in hooks:
+        if h.func is None or not hooks.covers(h.module, h.line):
             continue
         text = "".join(h.module.lines[h.func.lineno - 1 : h.func.end_lineno])
         scoped = ("request.path", "request.url", "url_rule", "request.endpoint", '"/api', "'/api")

@@ -8,7 +8,7 @@ import re
 
 from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, kwarg
 from ..lazyre import lazy
-from ._common import any_config, functions_run_by_hooks, production_views, value_of
+from ._common import any_config, code_run_by_hooks, production_views, value_of
 from .registry import hit, rule
 
 AUTH_WORDS = {
@@ -331,8 +331,8 @@ def _home_made_without_default(project):
     evidence = home_made_limiting(project)
     if not evidence:
         return
-    hooks = functions_run_by_hooks(project, REQUEST_HOOKS)
-    if any(id(f.func) in hooks for f in evidence if f.func is not None):
+    hooks = code_run_by_hooks(project, REQUEST_HOOKS)
+    if any(hooks.covers(f.module, f.line) for f in evidence):
         return
     first = min(evidence, key=lambda f: (f.module.rel, f.line))
     where = f"here and in {len(evidence) - 1} more place(s)" if len(evidence) > 1 else "here only"

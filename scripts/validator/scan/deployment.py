@@ -127,7 +127,12 @@ def scan_caddyfile(project: Project, rel: str, text: str) -> None:
     project.server_confs.append(conf)
 
 
+_SERVER_WORDS = ("gunicorn", "uwsgi", "flask", "waitress", "hypercorn", "uvicorn", "granian", "mod_wsgi")
+
+
 def scan_commands(project: Project, rel: str, text: str) -> None:
+    if not any(map(text.__contains__, _SERVER_WORDS)):
+        return  # most scripts and manifests start no Python server: skip the line-by-line patterns
     for number, line in _command_lines(rel, text):
         for server in _servers_in(line):
             project.servers.append(served_by(server, rel, number, line[:120]))

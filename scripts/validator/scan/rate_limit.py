@@ -143,7 +143,9 @@ class RateLimitScanner(Scanner):
             for a in call.args:
                 if dotted(a):
                     p.limited_targets.add(target_id(ctx, a))
-        kind = is_rate_decorator(ctx, call, plain_call=True)
+        custom = p.rate_decorator_names
+        plain = tail in ("exempt", "limit", "shared_limit") or tail in custom or name in custom
+        kind = is_rate_decorator(ctx, call, plain_call=True) if plain else None  # nothing else can be one
         if kind == "exempt" and call.args:
             for a in call.args:
                 if dotted(a):

@@ -128,7 +128,7 @@ class RequestLoggingScanner(Scanner):
             p.request_id_evidence.append(ctx.fact("rid-generated", None))
         if any(f"import {pkg}" in text or f"from {pkg}" in text for pkg in RID_PACKAGES):
             p.request_id_evidence.append(ctx.fact("rid-package", None))
-        if "middleware" in text.lower() and _RID_MIDDLEWARE.search(text):
+        if "iddleware" in text and ("equest_id" in text or "equestId" in text) and _RID_MIDDLEWARE.search(text):
             # keystone: a WSGI middleware pipeline naming oslo's RequestId entry point, ep='request_id'
             p.request_id_evidence.append(ctx.fact("rid-middleware", None))
         if "accesslog" in text and "access_log_format" in text:
@@ -207,9 +207,10 @@ def _logged_text(fact) -> str:
     lines = fact.module.lines
     call = fact.node
     parts = ["".join(lines[call.lineno - 1 : call.end_lineno])]
-    if fact.func is not None:
+    names = {n.id for n in ast.walk(call) if isinstance(n, ast.Name)}
+    if fact.func is not None and names:
         assigned = cached_on(fact.func, "_fmw_assigned_names", _assigned_names)
-        for name in {n.id for n in ast.walk(call) if isinstance(n, ast.Name)} & assigned.keys():
+        for name in names & assigned.keys():
             for start, end in assigned[name]:
                 if start <= call.lineno:
                     parts.append("".join(lines[start - 1 : end]))

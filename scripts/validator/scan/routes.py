@@ -74,12 +74,26 @@ TOKEN_ISSUE = lazy(r"^(?:generate|create|issue|make|new)_(?:\w+_)?(?:auth_|acces
 CREDENTIAL_METHODS = ("post", "put", "patch", "get", "dispatch_request")
 
 
-def credential_call(fdef) -> str | None:
+WRITE_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _may_issue_tokens(route) -> bool:
+    """A read-only route worth reading for credential checks: GET /token behind basic auth issues one."""
+    text = f"{route.rule} {route.name}".lower()
+    return any(word in text for word in ("token", "login", "auth", "sign", "session", "key"))
+
+
+_CREDENTIAL_HINTS = ("login_user", "password", "credential", "token", "jwt", "otp", "authenticate")
+
+
+def credential_call(fdef, module) -> str | None:
     """The first call in a function that verifies a credential or issues a token (once per function)."""
     store = fdef.__dict__
     if "_fmw_credential_call" not in store:
         found = None
-        for node in ast.walk(fdef):
+        text = "".join(module.lines[fdef.lineno - 1 : fdef.end_lineno])
+        candidates = ast.walk(fdef) if any(map(text.__contains__, _CREDENTIAL_HINTS)) else ()  # cheap test first
+        for node in candidates:
             if isinstance(node, ast.Call):
                 tail = last(dotted(node.func))
                 if (
@@ -319,11 +333,11 @@ class RouteScanner(Scanner):
     def credential_call(self, route: Route) -> str | None:
         """What in the route's view checks a password, signs a user in or issues a token, if anything."""
         if route.view is not None:
-            return credential_call(route.view)
+            return credential_call(route.view, route.module)
         for info in self.project.view_classes.get(route.name, []) if route.class_based else ():
             for node in info.node.body:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in CREDENTIAL_METHODS:
-                    found = credential_call(node)
+                    found = credential_call(node, info.module)
                     if found:
                         return found
         return None
@@ -334,7 +348,8 @@ class RouteScanner(Scanner):
             if any(_is_view_class(info) for info in view_classes.get(route.name, [])):
                 self.project.routes.append(route)
         for route in self.project.routes:
-            route.credentials = self.credential_call(route)
+            if route.methods is None or route.methods & WRITE_METHODS or _may_issue_tokens(route):
+                route.credentials = self.credential_call(route)
         # blueprints first: a namespace's prefix is added to that of the Api (and its blueprint) it joins
         for module, name, prefix, api in sorted(self.registrations, key=lambda r: r[3] is not None):
             key = self.project.blueprint_key(module, name)
