@@ -11,6 +11,9 @@ a real Redis, each variant with its own Limiter instance.
 Part 2: one rate-limit hit, peeled layer by layer: a raw socket PING and EVALSHA of limits' moving
 window script, redis-py's evalsha, limits' MovingWindowRateLimiter.hit; wall time, client CPU time
 and Redis' own CPU time (INFO cpu) per call.
+
+Part 3: the three strategies on Redis: CPU per hit on both sides, and how many requests each
+admits in the 0.3 s around a window edge.
 """
 
 from __future__ import annotations
@@ -173,6 +176,50 @@ def redis_call_costs(redis: RedisServer, rounds: int) -> None:
         print(f"| {name} | {wall:.1f} | {client_cpu:.1f} | {server_cpu:.1f} |")
 
 
+def strategy_costs(redis: RedisServer, rounds: int) -> None:
+    """The three Flask-Limiter strategies on Redis: cost of one hit, and what each admits around
+    a window edge (limit 10 per 2 s: one hit at t0, a burst just before t0 + 2 s, another just
+    after; an exact limit admits 10 in any 2 s)."""
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import STRATEGIES
+
+    def redis_cpu() -> float:
+        info = redis.command("INFO", "cpu").decode()
+        return sum(float(v) for v in re.findall(r"used_cpu_(?:sys|user):([\d.]+)", info))
+
+    storage = storage_from_string(redis.url, **Config.RATELIMIT_STORAGE_OPTIONS)
+    names = ("moving-window", "sliding-window-counter", "fixed-window")
+    cost: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    item = parse("300 per minute")
+    counter = iter(range(10**9))
+    for _ in range(rounds):
+        for name in names:
+            strategy = STRATEGIES[name](storage)
+            cpu, process = redis_cpu(), time.process_time()
+            for _ in range(REQUESTS):
+                strategy.hit(item, "cost", name, str(next(counter) % 50))
+            cost[name].append(((time.process_time() - process) / REQUESTS * 1e6, (redis_cpu() - cpu) / REQUESTS * 1e6))
+    edge = parse("10 per 2 seconds")
+    admitted = {}
+    for name in names:
+        strategy, key = STRATEGIES[name](storage), f"edge-{time.time()}"
+        start = time.time()
+        strategy.hit(edge, key)
+        time.sleep(max(0.0, start + 1.85 - time.time()))
+        before = sum(strategy.hit(edge, key) for _ in range(20))
+        time.sleep(max(0.0, start + 2.15 - time.time()))
+        after = sum(strategy.hit(edge, key) for _ in range(20))
+        admitted[name] = (before, after)
+    print("\n| strategy (Redis) | client CPU us/hit | Redis CPU us/hit | round trips | admitted in 0.3 s around "
+          "a window edge (limit 10 per 2 s, 1 hit at t0) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in names:
+        client_cpu, server_cpu = (statistics.median(v[i] for v in cost[name]) for i in range(2))
+        before, after = admitted[name]
+        print(f"| {name} | {client_cpu:.1f} | {server_cpu:.1f} | 1 | {before} + {after} = {before + after} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15)
@@ -181,6 +228,7 @@ def main() -> None:
     try:
         layer_costs(redis, args.rounds)
         redis_call_costs(redis, args.rounds)
+        strategy_costs(redis, args.rounds)
     finally:
         redis.stop()
 

@@ -6,10 +6,14 @@ Flask-Talisman alone and the reference with each layer switched off.
 For each stack: in-process (Flask test client, one core) and over HTTP (gunicorn, 2 sync workers,
 wrk -t1 -c16 on loopback, the same flags for every stack): requests/s, wrk's p50 and p99 latency,
 the CPU time the workers and Redis spent per request (/proc), and Redis commands per request read
-from Redis' MONITOR stream. Rounds interleave the stacks so
-that machine noise hits them alike; the table reports medians, the spread over rounds and ratios to
-bare Flask measured in the same run. A last pass sends --rss-requests requests to each stack and
-reads every worker's RSS after a short warm-up and at the end (growth = leak or unbounded cache).
+from Redis' MONITOR stream. Rounds interleave the stacks so that machine noise hits them alike;
+the table reports medians and the spread over rounds. A last pass sends --rss-requests requests to
+each stack and reads every worker's RSS after a short warm-up and at the end (growth = a leak or
+an unbounded cache).
+
+Bare Flask runs on its own gunicorn for the whole run and is measured right before every other
+stack; each "vs bare" is the median over rounds of those back-to-back ratios, so a minute of
+another tenant's load hits both sides of a ratio instead of one row.
 
 --before COMMIT also measures the reference as it was at COMMIT (exported with git archive to a
 temporary directory), so an optimisation is compared with its starting point in the same run.
@@ -196,51 +200,69 @@ def main() -> None:
         stacks = [s for s in stacks if s[0] == "bare" or re.search(args.only, s[0])]
 
     redis = RedisServer().start().wait_ready()
+    bare_env = env_for({"BENCH_STACK": "bare"}, None)
+    bare_server = start_gunicorn(bare_env)  # kept up: measured right before every other stack
     results: dict[str, dict[str, list]] = {}
+
+    def measure(name: str, env: dict[str, str], server: ManagedProcess, storage: str | None) -> dict:
+        cell = results.setdefault(name, {key: [] for key in ("in_process", "http", "p50", "p99", "cpu_us",
+                                                             "redis_cmds", "vs_bare_in", "vs_bare_http",
+                                                             "vs_bare_cpu")})
+        cell["in_process"].append(in_process_rps(env, args.requests))
+        pids = worker_pids(server) + ([redis.pid] if storage == "redis" else [])
+        run = wrk(server.port, args.seconds, pids)
+        for key in ("p50", "p99", "cpu_us"):
+            cell[key].append(run[key])
+        cell["http"].append(run["rps"])
+        if storage == "redis":
+            cell["redis_cmds"].append(redis_round_trips_per_request(redis, server.port))
+        return cell
+
     try:
         for round_no in range(args.rounds):
             for name, stack_env, storage in stacks:
-                uri = {"memory": "memory://", "redis": redis.url, None: None}[storage]
-                env = env_for(stack_env, uri)
-                cell = results.setdefault(name, {"in_process": [], "http": [], "p50": [], "p99": [], "cpu_us": [],
-                                                 "redis_cmds": []})
-                cell["in_process"].append(in_process_rps(env, args.requests))
+                if name == "bare":
+                    continue
+                # Bare Flask, then the stack, back to back: the ratio of the pair is what the table
+                # reports, so load that another tenant puts on the machine for a minute hits both.
+                bare = measure("bare", bare_env, bare_server, None)
+                env = env_for(stack_env, {"memory": "memory://", "redis": redis.url, None: None}[storage])
                 server = start_gunicorn(env)
                 try:
-                    pids = worker_pids(server) + ([redis.pid] if storage == "redis" else [])
-                    run = wrk(server.port, args.seconds, pids)
-                    for key in ("p50", "p99", "cpu_us"):
-                        cell[key].append(run[key])
-                    cell["http"].append(run["rps"])
-                    if storage == "redis":
-                        cell["redis_cmds"].append(redis_round_trips_per_request(redis, server.port))
+                    cell = measure(name, env, server, storage)
                 finally:
                     server.stop()
-                print(f"round {round_no + 1}: {name}: in-process {cell['in_process'][-1]:.0f} rps, "
-                      f"http {run['rps']:.0f} rps, p50 {run['p50']:.2f} ms, p99 {run['p99']:.2f} ms, "
-                      f"cpu {run['cpu_us']:.0f} us/request",
+                cell["vs_bare_in"].append(cell["in_process"][-1] / bare["in_process"][-1])
+                cell["vs_bare_http"].append(cell["http"][-1] / bare["http"][-1])
+                cell["vs_bare_cpu"].append(bare["cpu_us"][-1] / cell["cpu_us"][-1])
+                print(f"round {round_no + 1}: {name}: in-process {cell['in_process'][-1]:.0f} rps "
+                      f"({cell['vs_bare_in'][-1]:.2f}x), http {cell['http'][-1]:.0f} rps "
+                      f"({cell['vs_bare_http'][-1]:.2f}x of {bare['http'][-1]:.0f}), p50 {cell['p50'][-1]:.2f} ms, "
+                      f"p99 {cell['p99'][-1]:.2f} ms, cpu {cell['cpu_us'][-1]:.0f} us/request",
                       file=sys.stderr, flush=True)
+        bare_server.stop()
         if args.rss_requests:
             for name, stack_env, storage in stacks:
                 uri = {"memory": "memory://", "redis": redis.url, None: None}[storage]
                 results[name]["rss"] = rss_after(env_for(stack_env, uri), args.rss_requests)
                 print(f"rss: {name}: {results[name]['rss']}", file=sys.stderr, flush=True)
     finally:
+        bare_server.stop()
         redis.stop()
 
-    bare_in, bare_http = (statistics.median(results["bare"][k]) for k in ("in_process", "http"))
-    bare_cpu = statistics.median(results["bare"]["cpu_us"])
-    print("| stack | in-process req/s | vs bare | HTTP req/s (min-max) | vs bare | p50 / p99 ms | "
+    print("| stack | in-process req/s | vs bare | HTTP req/s (min-max) | vs bare (min-max) | p50 / p99 ms | "
           "server CPU us/request | vs bare | worker RSS MiB after warm-up -> 100k | Redis round trips/request |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, cell in results.items():
         in_p, http = statistics.median(cell["in_process"]), statistics.median(cell["http"])
         cmds = f"{statistics.median(cell['redis_cmds']):.2f}" if cell["redis_cmds"] else "-"
         rss = f"{cell['rss']['warm']:.1f} -> {cell['rss']['end']:.1f}" if "rss" in cell else "-"
-        cpu = statistics.median(cell["cpu_us"])
-        print(f"| {name} | {in_p:,.0f} | {in_p / bare_in:.2f}x | {http:,.0f} ({min(cell['http']):,.0f}-"
-              f"{max(cell['http']):,.0f}) | {http / bare_http:.2f}x | {statistics.median(cell['p50']):.2f} / "
-              f"{statistics.median(cell['p99']):.2f} | {cpu:.0f} | {bare_cpu / cpu:.2f}x | {rss} | {cmds} |")
+        ratios = cell["vs_bare_http"] or [1.0]
+        print(f"| {name} | {in_p:,.0f} | {statistics.median(cell['vs_bare_in'] or [1.0]):.2f}x | {http:,.0f} "
+              f"({min(cell['http']):,.0f}-{max(cell['http']):,.0f}) | {statistics.median(ratios):.2f}x "
+              f"({min(ratios):.2f}-{max(ratios):.2f}) | {statistics.median(cell['p50']):.2f} / "
+              f"{statistics.median(cell['p99']):.2f} | {statistics.median(cell['cpu_us']):.0f} | "
+              f"{statistics.median(cell['vs_bare_cpu'] or [1.0]):.2f}x | {rss} | {cmds} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
