@@ -32,8 +32,9 @@ from throughput import env_for, start_gunicorn, worker_pids  # noqa: E402
 
 from tests.support.servers import RedisServer  # noqa: E402
 
-# (layer, pattern on "function (file)"): the first pattern that matches a sample's innermost-first
-# frames names its layer. Ordered from the most specific (a library called by a layer) outwards.
+# (layer, pattern on "function (file)"). A sample belongs to the innermost frame that matches one
+# of these, skipping library frames (Flask, Werkzeug, json, stdlib) in between: Werkzeug's Headers
+# called by the security hook count as security headers, json called by the formatter as the log.
 LAYERS = [
     ("Redis round trip: send (syscall, loopback TCP)", r"send_packed_command|sendall"),
     ("Redis round trip: wait for the reply (recv)", r"read_from_socket|recv_into|can_read"),
@@ -42,15 +43,21 @@ LAYERS = [
     ("rate limiting: Flask-Limiter", r"\(flask_limiter/"),
     ("rate limiting: reference fast path", r"rate_limiting\.py"),
     ("request log: logging module + JSON formatter", r"\(logging/|JsonFormatter|RequestIdFilter|_StderrHandler"),
-    ("request log: WSGI middleware and request ID", r"middleware/logging\.py|request_id\.py"),
+    ("request log: WSGI middleware and request ID", r"request_id\.py|RequestLogMiddleware\._log"),
     ("CORS: flask-cors", r"\(flask_cors/|middleware/cors\.py"),
     ("security headers", r"middleware/security\.py|\(flask_talisman/"),
     ("sessions", r"\(flask/sessions\.py|sessions\.py\)|\(itsdangerous/"),
-    ("Flask + Werkzeug request handling", r"\(flask/|\(werkzeug/|stacks\.py"),
+    ("limit check (floor stack)", r"^hit \(stacks\.py"),
+]
+# Frames that wrap the whole application: a sample that reaches one of them through Flask or
+# Werkzeug frames is Flask's request handling; one that reaches it directly is the wrapper's own.
+WRAPPERS = [
     ("gunicorn: write the response (syscall)", r"^write \(gunicorn/util"),
     ("gunicorn: close the connection (syscalls)", r"close_graceful|_real_close"),
-    ("gunicorn: accept, parse, other", r"\(gunicorn/|\(socket\.py"),
+    ("request log: WSGI middleware and request ID", r"middleware/logging\.py"),
+    ("gunicorn: accept, parse, other", r"\(gunicorn/|\(socket\.py|\(selectors\.py"),
 ]
+FLASK = re.compile(r"\(flask/|\(werkzeug/|stacks\.py")
 TRIM = re.compile(r"^.*?(site-packages|python3\.\d+|/reference|/bench)/")
 
 
@@ -71,14 +78,27 @@ def frames_of(raw_path: Path):
         yield frames[::-1], int(match.group(1))
 
 
+def layer_of(frames: list[str], layers, wrappers) -> str:
+    through_flask = False
+    for frame in frames:
+        name = next((name for name, pattern in layers if pattern.search(frame)), None)
+        if name:
+            return name
+        wrapper = next((name for name, pattern in wrappers if pattern.search(frame)), None)
+        if wrapper:
+            return "Flask + Werkzeug request handling (and the view)" if through_flask else wrapper
+        through_flask = through_flask or bool(FLASK.search(frame))
+    return "Flask + Werkzeug request handling (and the view)" if through_flask else "other"
+
+
 def summarise(raw_path: Path, top: int) -> str:
     by_layer, own, total = collections.Counter(), collections.Counter(), 0
-    compiled = [(name, re.compile(pattern)) for name, pattern in LAYERS]
+    layers = [(name, re.compile(pattern)) for name, pattern in LAYERS]
+    wrappers = [(name, re.compile(pattern)) for name, pattern in WRAPPERS]
     for frames, count in frames_of(raw_path):
         total += count
         own[frames[0]] += count
-        layer = next((name for frame in frames for name, pattern in compiled if pattern.search(frame)), "other")
-        by_layer[layer] += count
+        by_layer[layer_of(frames, layers, wrappers)] += count
     lines = [f"{total} samples", "", "| layer | share of samples |", "| --- | ---: |"]
     lines += [f"| {name} | {100 * n / total:.1f}% |" for name, n in by_layer.most_common()]
     lines += ["", "| function (own samples) | share |", "| --- | ---: |"]
@@ -125,13 +145,18 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument("--raw", type=Path, help="keep py-spy's raw output here (re-read with --summarise)")
+    parser.add_argument("--summarise", type=Path, help="only summarise an earlier --raw file")
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if args.summarise:
+        print(summarise(args.summarise, args.top))
+        return
 
     redis = RedisServer().start().wait_ready() if args.storage == "redis" else None
     uri = {"redis": redis.url if redis else None, "memory": "memory://", "none": None}[args.storage]
     env = env_for({"BENCH_STACK": args.stack, "BENCH_WITHOUT": args.without}, uri)
-    raw = Path(tempfile.mkdtemp()) / "profile.raw"
+    raw = args.raw or Path(tempfile.mkdtemp()) / "profile.raw"
     title = f"{args.stack} ({args.storage}{', without ' + args.without if args.without else ''})"
     try:
         if args.in_process:
