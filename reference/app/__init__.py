@@ -12,12 +12,15 @@ from .middleware.logging import configure_request_logging
 from .middleware.proxy import configure_proxy
 from .middleware.rate_limiting import configure_rate_limiting
 from .middleware.security import configure_security_headers
+from .sessions import CachedSessionInterface
 
 
 def create_app(config_name: str | None = None) -> Flask:
     app = Flask(__name__)
     # Production reads and validates the environment here and raises ConfigError on unsafe values.
     app.config.from_object(load_config(config_name))
+    # Flask's cookie sessions, minus a per-request cost that no view using them needs (sessions.py).
+    app.session_interface = CachedSessionInterface()
 
     # 1. Request logging wraps app.wsgi_app, outside every Flask hook: it sees responses that
     #    hooks cut short (401, 429), exceptions that propagate, and streamed bodies to the end,

@@ -192,3 +192,23 @@ def _close(body, errors):
         body.close()
     except Exception as exc:
         errors.append(exc)
+
+
+def test_timestamp_is_exactly_what_datetime_would_write():
+    """JsonFormatter formats the date and time once per second; the result must match
+    datetime.fromtimestamp(created, utc).isoformat(timespec="milliseconds") to the character,
+    including microsecond rounding up to the next second."""
+    import random
+    from datetime import datetime, timezone
+
+    from app.middleware.logging import JsonFormatter
+
+    formatter = JsonFormatter()
+    rng = random.Random(13)
+    stamps = [1_700_000_000 + rng.random() * 86_400 * 400 for _ in range(3000)]
+    stamps += [1_700_000_000.9999996, 1_700_000_000.9999994, 1_700_000_001.0005, 1_700_000_000.123,
+               1_700_000_059.999, 1_700_000_060.0]
+    for created in sorted(stamps):  # sorted: consecutive records share the cached second
+        record = logging.makeLogRecord({"created": created, "msg": "x"})
+        expected = datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds")
+        assert __import__("json").loads(formatter.format(record))["ts"] == expected, created

@@ -18,7 +18,6 @@ import json
 import logging
 import sys
 import time
-from datetime import datetime, timezone
 
 from .request_id import (
     REQUEST_ID_HEADER,
@@ -40,19 +39,35 @@ class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON object. ensure_ascii escapes control characters, U+0085 and
     U+2028, so nothing a client sends can start a new log line."""
 
+    # One encoder for every record: json.dumps(..., default=str) would build a new one each call.
+    _encoder = json.JSONEncoder(default=str)
+    _second = (None, "")  # (second, its date and time text): one tuple, so threads never mix the two
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_RECORD_ATTRS and not key.startswith("_"):
-                entry[key] = value
+        entry.update({key: value for key, value in record.__dict__.items()
+                      if key not in _STANDARD_RECORD_ATTRS and not key.startswith("_")})
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return self._encoder.encode(entry)
+
+    def _timestamp(self, created: float) -> str:
+        """ISO 8601 UTC with milliseconds, character for character what
+        datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds") writes,
+        but with the date and time formatted once per second instead of once per record."""
+        second = int(created)
+        microsecond = round((created - second) * 1_000_000)  # datetime rounds to the microsecond
+        if microsecond == 1_000_000:
+            second, microsecond = second + 1, 0
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{cached[1]}.{microsecond // 1000:03d}+00:00"
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -125,6 +140,9 @@ class RequestLogMiddleware:
         return _BodyWithRequestId(body, request_id, finish)
 
     def _log(self, environ, request_id: str, status: int, started: float, exc_info) -> None:
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not self.logger.isEnabledFor(level):
+            return  # request logging switched off: skip building the fields too
         fields = {
             "request_id": request_id,
             "method": environ.get("REQUEST_METHOD", ""),
@@ -136,7 +154,6 @@ class RequestLogMiddleware:
         trace_id = trace_id_from_traceparent(environ.get("HTTP_TRACEPARENT"))
         if trace_id:
             fields["trace_id"] = trace_id
-        level = logging.ERROR if status >= 500 else logging.INFO
         self.logger.log(level, "request completed", extra=fields, exc_info=exc_info)
 
 
