@@ -11,6 +11,7 @@ node_modules, build output). Prints a Markdown table; results are recorded in RE
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -25,8 +26,22 @@ REPO = HERE.parents[1]
 PY = sys.executable
 VALIDATE = REPO / "scripts" / "validate.py"
 RUNS = 5
-EXCLUDED = ["tests", "test", "migrations", "alembic", ".venv", "venv", "node_modules", "build", "dist", ".git",
-            "vendor", "third_party", ".tox", ".nox"]
+EXCLUDED = [
+    "tests",
+    "test",
+    "migrations",
+    "alembic",
+    ".venv",
+    "venv",
+    "node_modules",
+    "build",
+    "dist",
+    ".git",
+    "vendor",
+    "third_party",
+    ".tox",
+    ".nox",
+]
 
 sys.path.insert(0, str(HERE))
 from synth import generate  # noqa: E402
@@ -67,33 +82,59 @@ def python_lines(tree: Path) -> int:
     return total
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-bandit", action="store_true", help="time the validator only (before/after of a change)")
+    parser.add_argument(
+        "--versus",
+        type=Path,
+        metavar="OTHER_CHECKOUT",
+        help="another checkout of this repository, timed in the same rounds",
+    )
+    parser.add_argument(
+        "trees",
+        nargs="*",
+        type=Path,
+        metavar="TREE",
+        help="directories to scan (default: every directory under $BENCH_APPS, default /tmp/apps)",
+    )
+    args = parser.parse_args(argv)
+    for tree in args.trees:
+        if not tree.is_dir():
+            parser.error(f"not a directory: {tree}")
+    if args.versus and not (args.versus / "scripts" / "validate.py").is_file():
+        parser.error(f"--versus: no scripts/validate.py under {args.versus}")
+    return args
+
+
 def main(argv: list[str]) -> int:
-    versus, with_bandit = None, True
-    if argv[:1] == ["--no-bandit"]:  # before/after of a change only: bandit is slow on large trees
-        with_bandit, argv = False, argv[1:]
-    if argv[:1] == ["--versus"] and len(argv) > 1:
-        versus = Path(argv[1]) / "scripts" / "validate.py"
-        argv = argv[2:]
-    trees = [Path(a) for a in argv]
+    args = parse_args(argv)
+    versus = args.versus / "scripts" / "validate.py" if args.versus else None
+    trees = list(args.trees)
     if not trees:
         apps = Path(os.environ.get("BENCH_APPS", "/tmp/apps"))
         trees = sorted(p for p in apps.iterdir() if p.is_dir()) if apps.is_dir() else []
+    columns = ["tree", "Python lines", "validator (s)"]
+    columns += [] if args.no_bandit else ["bandit (s)", "speed-up"]
+    columns += ["before (s)", "after/before"] if versus else []
     tmp = Path(tempfile.mkdtemp(prefix="synth-flask-"))
     try:
         generate(tmp / "synthetic-100k")
         trees.append(tmp / "synthetic-100k")
-        extra = " before (s) | after/before |" if versus else ""
-        print("| tree | Python lines | validator (s) | bandit (s) | speed-up |" + extra)
-        print("| --- | ---: | ---: | ---: | ---: |" + (" ---: | ---: |" if versus else ""))
+        print("| " + " | ".join(columns) + " |")
+        print("| --- |" + " ---: |" * (len(columns) - 1))
         for tree in trees:
-            cmds = [validator_cmd(tree)] + ([bandit_cmd(tree)] if with_bandit else [])
-            ours, *rest = median_seconds(*cmds, *([validator_cmd(tree, versus)] if versus else []))
-            theirs = rest.pop(0) if with_bandit else float("nan")
-            before = rest
-            row = f"| {tree.name} | {python_lines(tree):,} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}x |"
-            if before:
-                row += f" {before[0]:.2f} | {ours / before[0]:.2f} |"
-            print(row, flush=True)
+            cmds = [validator_cmd(tree)]
+            cmds += [] if args.no_bandit else [bandit_cmd(tree)]
+            cmds += [validator_cmd(tree, versus)] if versus else []
+            ours, *rest = median_seconds(*cmds)
+            cells = [tree.name, f"{python_lines(tree):,}", f"{ours:.2f}"]
+            if not args.no_bandit:
+                theirs = rest.pop(0)
+                cells += [f"{theirs:.2f}", f"{theirs / ours:.1f}x"]
+            if versus:
+                cells += [f"{rest[0]:.2f}", f"{ours / rest[0]:.2f}"]
+            print("| " + " | ".join(cells) + " |", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
