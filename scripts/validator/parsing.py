@@ -291,6 +291,11 @@ SENSITIVE_WORDS = (
 )
 
 
+_SENSITIVE_OUTSIDE_REQUESTS = tuple(w for w in SENSITIVE_WORDS if w != "token") + tuple(
+    f"{q}{sep}token"
+    for q in ("access", "refresh", "auth", "api", "bearer", "id", "session", "reset")
+    for sep in ("_", "", "-")
+)
 _PIN = lazy(r"(?<![a-z])pin(?![a-z])|_pin|pin_")  # not mapping, typing, shipping
 
 
@@ -323,11 +328,13 @@ def _wanted_for_structure(chunk: str, low: str, all_routes: bool, extra_words: t
     return "@" in chunk and bool(ROUTE.search(chunk)) and (all_routes or _auth_header(chunk))
 
 
-def _wanted_for_logs(chunk: str, low: str) -> bool:
+def _wanted_for_logs(chunk: str, low: str, handles_requests: bool = True) -> bool:
     """The block logs something secret-sounding (LOG003) or a completion line (LOG002): only the
-    functions holding those calls matter."""
+    functions holding those calls matter. Outside request handling a bare "token" is no secret (LOG003
+    counts only qualified ones there: access_token, api_token...), so it does not make a block wanted."""
     if "log" in low and any(map(low.__contains__, LOG_METHOD_CALLS)):
-        if any(map(low.__contains__, SENSITIVE_WORDS)) or ("pin" in low and _PIN.search(low)):  # LOG003
+        words = SENSITIVE_WORDS if handles_requests else _SENSITIVE_OUTSIDE_REQUESTS
+        if any(map(low.__contains__, words)) or ("pin" in low and _PIN.search(low)):  # LOG003
             return _log_call(chunk)
         if "status" in low and "method" in low:  # LOG002: a completion log
             return True
@@ -377,13 +384,15 @@ def _class_members(lines: list[str], start: int, end: int) -> list[tuple[int, in
     return members or None
 
 
-def _logging_methods(lines: list[str], members: list[tuple[int, int]], rel: str) -> list[ast.stmt]:
+def _logging_methods(
+    lines: list[str], members: list[tuple[int, int]], rel: str, handles_requests: bool
+) -> list[ast.stmt]:
     """The methods of a big class that log something of interest, parsed on their own under a stand-in
     class line, so their nodes keep their real line and column numbers."""
     out: list[ast.stmt] = []
     for start, end in members:
         chunk = "".join(lines[start:end])
-        if not _wanted_for_logs(chunk, chunk.lower()):
+        if not _wanted_for_logs(chunk, chunk.lower(), handles_requests):
             continue
         tree = ast.parse("\n" * (start - 1) + "class _:\n" + chunk, filename=rel)
         out.extend(n for n in tree.body[0].body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
@@ -430,17 +439,19 @@ def parse_source(
         src.full = True
         return src
     body: list[ast.stmt] = []
+    # the module may import flask or its request (scan/sensitive.py reads_requests): a superset, by text
+    handles_requests = "flask" in text and ("request" in text or "import flask" in text or ", flask" in text)
     try:
         for start, end in split_blocks(lines):
             chunk = "".join(lines[start:end])
             first = lines[start].lstrip()
             low = chunk.lower()
             structural = _wanted_for_structure(chunk, low, all_routes, extra_words)
-            logs = not structural and _wanted_for_logs(chunk, low)
+            logs = not structural and _wanted_for_logs(chunk, low, handles_requests)
             if logs and end - start > _BIG_CLASS:
                 members = _class_members(lines, start, end)
                 if members is not None:  # privacyIDEA's 2,000-line token classes: parse the logging methods only
-                    body.extend(_logging_methods(lines, members, rel))
+                    body.extend(_logging_methods(lines, members, rel, handles_requests))
                     continue
             if not (structural or logs or _IMPORT.match(first) or _CONST.match(lines[start])):
                 # imports after a module docstring/comment start the first block: look inside too

@@ -266,6 +266,32 @@ def test_log003_bare_token_counts_only_in_request_handling_modules(tmp_path, cap
     assert [(f["line"], f["message"]) for f in findings] == [(7, "`access_token` is written to the log")]
 
 
+def test_log003_lazy_parse_skips_bare_token_blocks_only_outside_request_handling(tmp_path, capsys):
+    """Files over 40 lines are parsed block by block; a block logging a bare `token` is skipped in a module
+    that cannot handle requests (no finding there anyway), never in one that can, nor when the token is
+    qualified (access_token): lazy and full parses find the same lines."""
+    filler = "".join(f"def helper_{i}():\n    return {i}\n\n\n" for i in range(20))
+    body = (
+        "def sync(token):\n    log.info('token %s', token)\n\n\n"
+        "def use(access_token):\n    log.info('%s', access_token)\n"
+    )
+    head = "import logging\nlog = logging.getLogger(__name__)\n\n\n"
+    files = {
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "worker.py": head + filler + body,
+        "views.py": "from flask import request\n" + head + filler + body,
+    }
+    write_tree(tmp_path, files)
+    lazy = scan(tmp_path, {}, capsys, "--select", "LOG003")
+    full = scan(tmp_path, {}, capsys, "--select", "LOG003", "--full-parse")
+    assert lazy == full
+    assert sorted((f["path"], f["line"]) for f in lazy) == [
+        ("views.py", 87),  # token
+        ("views.py", 91),  # access_token
+        ("worker.py", 90),  # access_token only
+    ]
+
+
 def test_log003_in_a_big_class_is_found_where_a_full_parse_finds_it(tmp_path, capsys):
     """Big classes that only log are parsed method by method (privacyIDEA's token classes): same findings,
     same lines and columns as parsing the whole file."""
