@@ -16,6 +16,7 @@ holdout/ holds the second set.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -131,22 +132,36 @@ def report(counts: dict, rows: list[tuple], ntrees: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--labels", type=Path, default=HERE / "labels", help="label directory (default labels/)")
+    parser.add_argument(
+        "--apps",
+        type=Path,
+        default=Path(os.environ.get("BENCH_APPS", "/tmp/apps")),
+        help="where the labelled trees are checked out (default $BENCH_APPS or /tmp/apps)",
+    )
+    parser.add_argument("--write", type=Path, metavar="FILE", help="also record the report in FILE")
+    parser.add_argument("trees", nargs="*", metavar="TREE", help="score only these labelled trees")
+    args = parser.parse_args(argv)
+    if not args.labels.is_dir():
+        parser.error(f"--labels: not a directory: {args.labels}")
+    return args
+
+
 def main(argv: list[str]) -> int:
-    apps = Path(os.environ.get("BENCH_APPS", "/tmp/apps"))
-    directory, write = HERE / "labels", None
-    names = []
-    it = iter(argv)
-    for arg in it:
-        if arg == "--apps":
-            apps = Path(next(it))
-        elif arg == "--labels":
-            directory = Path(next(it))
-        elif arg == "--write":
-            write = Path(next(it))
-        else:
-            names.append(arg)
+    args = parse_args(argv)
+    apps, directory, write, names = args.apps, args.labels, args.write, args.trees
     labels = load_labels(names or None, directory)
+    unknown = sorted(set(names) - set(labels))
+    if unknown:
+        raise SystemExit(f"no label in {directory} for: {', '.join(unknown)}")
     trees = [t for t in labels if (apps / t).is_dir()]
+    absent = sorted(set(labels) - set(trees))
+    if absent:  # scored on fewer repositories than labelled: say so, never silently
+        print(
+            f"note: {len(absent)} labelled tree(s) not under {apps}, not scored: {', '.join(absent)}", file=sys.stderr
+        )
     outputs = run_all(trees, apps)
     counts, rows = score(labels, apps, outputs)
     text = report(counts, rows, len(trees))
