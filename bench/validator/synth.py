@@ -162,6 +162,18 @@ def generate(root: Path, target_lines: int = 100_000, seed: int = 7) -> int:
     return total
 
 
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="directory to create (must not exist)")
+    parser.add_argument("lines", type=int, nargs="?", default=100_000, help="about how many lines (default 100000)")
+    args = parser.parse_args(argv)
+    if args.out.exists():
+        parser.error(f"{args.out} already exists")
+    print(generate(args.out, args.lines), "lines in", args.out)
+    return 0
+
+
 if __name__ == "__main__":
-    out = Path(sys.argv[1])
-    print(generate(out, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000), "lines in", out)
+    sys.exit(main(sys.argv[1:]))
