@@ -26,25 +26,15 @@ REPO = HERE.parents[1]
 PY = sys.executable
 VALIDATE = REPO / "scripts" / "validate.py"
 RUNS = 5
-EXCLUDED = [
-    "tests",
-    "test",
-    "migrations",
-    "alembic",
-    ".venv",
-    "venv",
-    "node_modules",
-    "build",
-    "dist",
-    ".git",
-    "vendor",
-    "third_party",
-    ".tox",
-    ".nox",
-]
 
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "scripts"))
 from synth import generate  # noqa: E402
+
+from validator.discovery import EXCLUDED_DIRS  # noqa: E402
+
+# the validator's own directory exclusions, given to bandit too (same files for both tools)
+EXCLUDED = sorted(EXCLUDED_DIRS)
 
 
 def bandit_cmd(tree: Path) -> list[str]:
