@@ -77,6 +77,26 @@ def cached_on(node, key: str, compute):
     return store[key]
 
 
+def source_lines(lines: list[str], node) -> str:
+    """The whole source lines a node spans (decorators excluded): cheap, and enough for keyword tests."""
+    return "".join(lines[node.lineno - 1 : getattr(node, "end_lineno", None) or node.lineno])
+
+
+def local_assigns(func) -> dict:
+    """name -> first value assigned to it in the function (``x = ...``; once per function)."""
+    if func is None:
+        return {}
+    return cached_on(func, "_fmw_local_assigns", _first_assignments)
+
+
+def _first_assignments(func) -> dict:
+    out: dict = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            out.setdefault(node.targets[0].id, node.value)
+    return out
+
+
 def str_const(node) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value

@@ -47,6 +47,9 @@ DEPLOYMENT_EXT = (".sh", ".service", ".ini", ".dockerfile")
 DEPLOYMENT_DIRS = ("deploy", "docker", "k8s", "kube", "kubernetes", "helm", "chart", "charts", "openshift", "ops")
 
 
+_LIST_OF = {"python": "python", "requirements": "requirements", "server": "server_configs", "deployment": "deployment"}
+
+
 class Discovered:
     # A plain class rather than a dataclass: importing `dataclasses` costs ~15 ms of start-up.
     __slots__ = ("deployment", "python", "requirements", "server_configs")
@@ -64,12 +67,7 @@ class Discovered:
         self.deployment = [] if deployment is None else deployment
 
     def add(self, kind: str, full: str, rel: str) -> None:
-        {
-            "python": self.python,
-            "requirements": self.requirements,
-            "server": self.server_configs,
-            "deployment": self.deployment,
-        }[kind].append((full, rel))
+        getattr(self, _LIST_OF[kind]).append((full, rel))
 
 
 def is_test_file(name: str) -> bool:

@@ -97,6 +97,17 @@ class Project:
     def __repr__(self):
         return f"Project({self.root!r}, {len(self.modules)} modules)"
 
+    def config_assigns(self):
+        """Every configuration assignment: app.config writes and config-file constants, then config classes."""
+        yield from self.loose_config
+        for classes in self.config_classes.values():
+            for c in classes:
+                yield from c.assigns.values()
+
+    def config_assign(self, key: str) -> ConfigAssign | None:
+        """The first assignment of ``key`` anywhere, whatever the configuration (production or not)."""
+        return next((a for a in self.config_assigns() if a.key == key), None)
+
     def module_named(self, importer: Module, dotted_module: str) -> Module | None:
         """The scanned module that ``importer`` means by ``dotted_module`` (".auth", "app.api")."""
         name = dotted_module.lstrip(".")
@@ -112,8 +123,9 @@ class Project:
             path = name.replace(".", "/")
             wanted = (path + ".py", path + "/__init__.py")
         for rel in wanted:
-            if self.module_at(rel) is not None:
-                return self.module_at(rel)
+            found = self.module_at(rel)
+            if found is not None:
+                return found
         if not level:
             matches = [m for m in self.modules if m.rel.endswith(tuple("/" + w for w in wanted))]
             if len(matches) == 1:

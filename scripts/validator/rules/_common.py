@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from ..astutil import UNKNOWN, ConfigRef, EnvRef, cached_on, dotted, evaluate, kwarg
+from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, evaluate, kwarg, local_assigns
 from ..lazyre import lazy
 
 PROD_NAME = lazy(r"(?i)prod")
@@ -80,32 +80,6 @@ def production_views(project):
 
         views.append(("production", lookup_any))
     return views
-
-
-def any_config(project, key):
-    for a in project.loose_config:
-        if a.key == key:
-            return a
-    for cs in project.config_classes.values():
-        for c in cs:
-            if key in c.assigns:
-                return c.assigns[key]
-    return None
-
-
-def local_assigns(func) -> dict:
-    """name -> first value assigned in the function (once per function: rules ask per option they read)."""
-    if func is None:
-        return {}
-    return cached_on(func, "_fmw_local_assigns", _local_assigns)
-
-
-def _local_assigns(func) -> dict:
-    out: dict = {}
-    for node in ast.walk(func):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            out.setdefault(node.targets[0].id, node.value)
-    return out
 
 
 def value_of(fact, node):

@@ -12,10 +12,9 @@ from __future__ import annotations
 import ast
 import re
 
-from ..astutil import UNKNOWN, iter_strings
+from ..astutil import UNKNOWN, iter_strings, source_lines
 from ..lazyre import lazy
 from ._common import (
-    any_config,
     call_kwargs,
     code_run_by_hooks,
     production_views,
@@ -377,7 +376,7 @@ def _app_wide_acao(project) -> list:
     for h in _acao_ops(project):
         if h.func is None or not hooks.covers(h.module, h.line):
             continue
-        text = "".join(h.module.lines[h.func.lineno - 1 : h.func.end_lineno])
+        text = source_lines(h.module.lines, h.func)
         scoped = ("request.path", "request.url", "url_rule", "request.endpoint", '"/api', "'/api")
         if not any(word in text for word in scoped):
             out.append(h)
@@ -395,7 +394,7 @@ def no_max_age(project):
     if acao and not any(h.name.lower() == "access-control-max-age" for h in project.header_ops):
         yield hit(acao[0], "hand-written CORS sets Access-Control-Allow-Origin but never Access-Control-Max-Age: "
                   "browsers re-send the preflight for every request")  # fmt: skip
-    if any_config(project, "CORS_MAX_AGE") is not None:
+    if project.config_assign("CORS_MAX_AGE") is not None:
         return
     lookup = _views(project)[0][1]
     decorators = []

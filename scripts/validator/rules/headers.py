@@ -161,13 +161,6 @@ def server_header(project):
     )
 
 
-def _config_assigns(project):
-    yield from project.loose_config
-    for classes in project.config_classes.values():
-        for c in classes:
-            yield from c.assigns.values()
-
-
 def _talisman_pinned_old(project) -> bool:
     for req in project.requirements:
         if req.name in ("flask-talisman", "talisman"):
@@ -193,7 +186,7 @@ def xss_protection(project):
             and h.value.strip().startswith("1")
         ):
             yield hit(h, f"X-XSS-Protection: {h.value} is deprecated and can create XS-leaks; send 0")
-    for assign in _config_assigns(project):
+    for assign in project.config_assigns():
         # pgAdmin: X_XSS_PROTECTION = "1; mode=block" in config.py, sent by a hook reading the config
         if assign.key.replace("_", "-").lower() == "x-xss-protection" and str(assign.value).strip().startswith("1"):
             yield hit(assign, f"X-XSS-Protection: {assign.value} is configured ({assign.key}); send 0")

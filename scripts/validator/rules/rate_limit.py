@@ -8,7 +8,7 @@ import re
 
 from ..astutil import UNKNOWN, ConfigRef, EnvRef, dotted, kwarg
 from ..lazyre import lazy
-from ._common import any_config, code_run_by_hooks, production_views, value_of
+from ._common import code_run_by_hooks, production_views, value_of
 from .registry import hit, rule
 
 AUTH_WORDS = {
@@ -284,7 +284,7 @@ def _storage_setting(project, lookup):
     fix="Limiter(..., default_limits=['300 per minute']) or RATELIMIT_DEFAULT in the config.",
 )
 def no_default_limits(project):
-    if any(any_config(project, k) is not None for k in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")):
+    if any(project.config_assign(k) is not None for k in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")):
         return
     yield from _home_made_without_default(project)
     for fact in project.limiter_calls:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from ..astutil import dotted, last
+from ..astutil import dotted, last, source_lines
 from ..model import Fact
 from .walk import Scanner
 
@@ -124,10 +124,10 @@ def _hook_text(project, funcs) -> str:
     (security_monkey wraps its after_request in a @crossdomain that writes the CORS headers)."""
     parts = []
     for module, f in funcs:
-        parts.append("".join(module.lines[f.lineno - 1 : f.end_lineno]))
+        parts.append(source_lines(module.lines, f))
         for d in getattr(f, "decorator_list", ()):
             for home, g in project.functions.get(last(dotted(d.func if isinstance(d, ast.Call) else d)), []):
-                parts.append("".join(home.lines[g.lineno - 1 : g.end_lineno]))
+                parts.append(source_lines(home.lines, g))
     return "".join(parts)
 
 

@@ -269,8 +269,9 @@ def scan_server_conf(project: Project, full: str, rel: str) -> None:
             m = rx.match(ln)
             if m:
                 conf.headers.setdefault(m.group(1).lower(), (m.group(2).strip(), i))
+        low = ln.lower()
         for feature, rx in _FEATURES:
-            if feature not in conf.features and rx.search(ln.lower()):
+            if feature not in conf.features and rx.search(low):
                 conf.features[feature] = i
     project.server_confs.append(conf)
     features = conf.features

@@ -101,20 +101,20 @@ class FlaskConfigScanner(Scanner):
         if tail in ("from_envvar", "from_prefixed_env") or (tail == "from_file" and "environ" in ctx.text(call)):
             self.project.env_config_loading.append(ctx.fact(tail, call))
         elif tail in ("from_mapping", "update", "setdefault") and name.rsplit(".", 1)[0].endswith("config"):
-            self.mapping_config(ctx, call)
+            self.mapping_config(ctx, call, tail)
         elif tail == "from_pyfile" and call.args:
             fname = str_const(call.args[0])
             if fname:
                 self.pyfiles.add(os.path.basename(fname))
 
-    def mapping_config(self, ctx, call) -> None:
+    def mapping_config(self, ctx, call, method: str) -> None:
         items = []
         constants = ctx.module.constants
         for a in call.args:
             v = evaluate(a, constants)
             if isinstance(v, dict):
                 items.extend((k, v2) for k, v2 in v.items() if isinstance(k, str))
-        if last(name_of(call)) == "setdefault" and len(call.args) == 2 and str_const(call.args[0]):
+        if method == "setdefault" and len(call.args) == 2 and str_const(call.args[0]):
             items = [(call.args[0].value, evaluate(call.args[1], constants))]
         for kw in call.keywords:
             if kw.arg:
@@ -136,7 +136,3 @@ class FlaskConfigScanner(Scanner):
                         self.project.loose_config.append(
                             ConfigAssign(name, value, module, line, 1, f"file:{module.rel}")
                         )
-
-
-def name_of(call: ast.Call) -> str:
-    return dotted(call.func) or ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from ..astutil import UNKNOWN, dotted, evaluate, last, str_const
+from ..astutil import UNKNOWN, dotted, evaluate, last, local_assigns, str_const
 from ..model import SECURITY_HEADERS, HeaderLib, HeaderOp, Module
 from .app_factory import record_module_setup
 from .walk import Scanner
@@ -207,20 +207,11 @@ class HeaderScanner(Scanner):
                 options[kw.arg] = value
                 continue
             if value is UNKNOWN:
-                value = self.config_value(last(dotted(kw.value)))
+                assign = self.project.config_assign(last(dotted(kw.value)))
+                value = assign.value if assign is not None else UNKNOWN
             if isinstance(value, dict):
                 options.update((k, v) for k, v in value.items() if isinstance(k, str))
         return options
-
-    def config_value(self, key: str):
-        for assign in self.project.loose_config:
-            if assign.key == key:
-                return assign.value
-        for classes in self.project.config_classes.values():
-            for c in classes:
-                if key in c.assigns:
-                    return c.assigns[key].value
-        return UNKNOWN
 
     def resolve_tables(self, lookup) -> None:
         for module, src_node, op, line, col, func in self.deferred_tables:
@@ -307,7 +298,7 @@ def mentions_request_origin(node, func=None) -> bool:
     merely says origin (config.getCORSAllowOrigin(), ALLOWED_ORIGIN) is the operator's setting."""
     if node is None:
         return False
-    assigned = _first_assignments(func)
+    assigned = local_assigns(func)
     seen = set()
     stack = [node]
     while stack:
@@ -319,14 +310,3 @@ def mentions_request_origin(node, func=None) -> bool:
                 seen.add(sub.id)
                 stack.append(assigned[sub.id])
     return False
-
-
-def _first_assignments(func) -> dict:
-    """name -> first value assigned in the function."""
-    out: dict = {}
-    if func is None:
-        return out
-    for node in ast.walk(func):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            out.setdefault(node.targets[0].id, node.value)
-    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from ..astutil import dotted, kwarg, last, str_const
+from ..astutil import cached_on, dotted, kwarg, last, str_const
 from ..lazyre import lazy
 from ..model import Fact, KeyFunc
 from .app_factory import record_module_setup
@@ -250,10 +250,7 @@ def enforces_limit(fdef) -> str | None:
     """'limiter' if the function asks a limiter (Mailu's should_rate_limit_ip()), '429' if it only answers
     Too Many Requests (abort(429), return ..., 429), else None. Once per function: a decorator serves many
     routes."""
-    store = fdef.__dict__
-    if "_fmw_enforces_limit" not in store:
-        store["_fmw_enforces_limit"] = _find_limit_enforcement(fdef)
-    return store["_fmw_enforces_limit"]
+    return cached_on(fdef, "_fmw_enforces_limit", _find_limit_enforcement)
 
 
 def _find_limit_enforcement(fdef) -> str | None:

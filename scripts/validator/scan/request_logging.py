@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..astutil import cached_on, dotted, evaluate, last
+from ..astutil import cached_on, dotted, evaluate, last, source_lines
 from ..lazyre import lazy
 from ..model import LogCall, RequestIdRead
 from .sensitive import Taint, reads_requests, secret_in_log_call
@@ -191,7 +191,7 @@ class RequestLoggingScanner(Scanner):
             scope = fact.func or fact.node
             if id(scope) not in seen:  # one function, many log calls: a cheap test of its text once
                 seen.add(id(scope))
-                text = "".join(fact.module.lines[scope.lineno - 1 : getattr(scope, "end_lineno", scope.lineno)])
+                text = source_lines(fact.module.lines, scope)
                 if "status" not in text or ("request" not in text and "environ" not in text and "REQUEST" not in text):
                     seen.add(("skip", id(scope)))
             if ("skip", id(scope)) in seen:
@@ -206,7 +206,7 @@ def _logged_text(fact) -> str:
     """The source of a log call and of the local assignments of the names it passes (one level)."""
     lines = fact.module.lines
     call = fact.node
-    parts = ["".join(lines[call.lineno - 1 : call.end_lineno])]
+    parts = [source_lines(lines, call)]
     names = {n.id for n in ast.walk(call) if isinstance(n, ast.Name)}
     if fact.func is not None and names:
         assigned = cached_on(fact.func, "_fmw_assigned_names", _assigned_names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from ..astutil import dotted, evaluate, kwarg, last, str_const
+from ..astutil import cached_on, dotted, evaluate, kwarg, last, source_lines, str_const
 from ..lazyre import lazy
 from ..model import Route, ViewClass
 from .rate_limit import is_rate_decorator
@@ -88,23 +88,23 @@ _CREDENTIAL_HINTS = ("login_user", "password", "credential", "token", "jwt", "ot
 
 def credential_call(fdef, module) -> str | None:
     """The first call in a function that verifies a credential or issues a token (once per function)."""
-    store = fdef.__dict__
-    if "_fmw_credential_call" not in store:
-        found = None
-        text = "".join(module.lines[fdef.lineno - 1 : fdef.end_lineno])
-        candidates = ast.walk(fdef) if any(map(text.__contains__, _CREDENTIAL_HINTS)) else ()  # cheap test first
-        for node in candidates:
-            if isinstance(node, ast.Call):
-                tail = last(dotted(node.func))
-                if (
-                    tail in CREDENTIAL_CALLS
-                    or (tail and "token" in tail and "csrf" not in tail and TOKEN_ISSUE.match(tail))
-                    or dotted(node.func) == "jwt.encode"
-                ):
-                    found = f"{tail}()"
-                    break
-        store["_fmw_credential_call"] = found
-    return store["_fmw_credential_call"]
+    return cached_on(fdef, "_fmw_credential_call", lambda f: _find_credential_call(f, module))
+
+
+def _find_credential_call(fdef, module) -> str | None:
+    text = source_lines(module.lines, fdef)
+    if not any(map(text.__contains__, _CREDENTIAL_HINTS)):  # cheap test first
+        return None
+    for node in ast.walk(fdef):
+        if isinstance(node, ast.Call):
+            tail = last(dotted(node.func))
+            if (
+                tail in CREDENTIAL_CALLS
+                or (tail and "token" in tail and "csrf" not in tail and TOKEN_ISSUE.match(tail))
+                or dotted(node.func) == "jwt.encode"
+            ):
+                return f"{tail}()"
+    return None
 
 
 # auth extensions that register their own routes: class name -> (its package, the routes it adds by default)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 
-from ..astutil import dotted, imported_name, iter_nodes, last, str_const
+from ..astutil import dotted, imported_name, iter_nodes, last, source_lines, str_const
 from ..lazyre import lazy
 from ..model import Fact, Module, Project
 
@@ -119,8 +119,7 @@ class ModuleContext:
     def text(self, node) -> str:
         """The source lines spanned by ``node`` (whole lines: cheap, and enough for keyword tests)."""
         try:
-            end = getattr(node, "end_lineno", None) or node.lineno
-            return "".join(self.src.lines[node.lineno - 1 : end])
+            return source_lines(self.src.lines, node)
         except (AttributeError, TypeError):
             return ""
 
