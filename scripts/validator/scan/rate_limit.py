@@ -183,8 +183,11 @@ class RateLimitScanner(Scanner):
             if view is None or route.limited or route.exempt:
                 continue
             decorators = [last(dotted(d.func if isinstance(d, ast.Call) else d)) for d in view.decorator_list]
-            kinds = {enforces_limit(view)} | {
-                enforces_limit(fdef) for name in decorators for _m, fdef in funcs.get(name, []) if fdef is not view
+            kinds = {enforces_limit(view, route.module)} | {
+                enforces_limit(fdef, home)
+                for name in decorators
+                for home, fdef in funcs.get(name, [])
+                if fdef is not view
             }
             if kinds & {"limiter", "429"}:
                 route.limited = True
@@ -231,7 +234,7 @@ class RateLimitScanner(Scanner):
         if is_rate_decorator(ctx, dec) == "limit":
             return True
         name = last(dotted(dec.func if isinstance(dec, ast.Call) else dec))
-        return any(enforces_limit(fdef) for _m, fdef in self.project.functions.get(name, []))
+        return any(enforces_limit(fdef, home) for home, fdef in self.project.functions.get(name, []))
 
     def client_source(self, expr) -> str | None:
         """What in a key function reads a client-controlled address (RATE007), if anything."""
@@ -246,14 +249,23 @@ class RateLimitScanner(Scanner):
         return None
 
 
-def enforces_limit(fdef) -> str | None:
+def enforces_limit(fdef, module) -> str | None:
     """'limiter' if the function asks a limiter (Mailu's should_rate_limit_ip()), '429' if it only answers
     Too Many Requests (abort(429), return ..., 429), else None. Once per function: a decorator serves many
     routes."""
-    return cached_on(fdef, "_fmw_enforces_limit", _find_limit_enforcement)
+    return cached_on(fdef, "_fmw_enforces_limit", lambda f: _find_limit_enforcement(f, module))
 
 
-def _find_limit_enforcement(fdef) -> str | None:
+# what _find_limit_enforcement can match, as lower-case text: a function without any of these (most views)
+# is not walked. RATE_NAME's names, TooManyRequests, and the literal 429.
+_LIMIT_TEXT = ("ratelimit", "rate_limit", "throttl", "toomanyrequests", "429")
+
+
+def _find_limit_enforcement(fdef, module) -> str | None:
+    first = min([fdef.lineno, *(d.lineno for d in getattr(fdef, "decorator_list", ()))])
+    text = "".join(module.lines[first - 1 : fdef.end_lineno]).lower()  # decorators are walked too
+    if not any(map(text.__contains__, _LIMIT_TEXT)):
+        return None
     found = None
     for node in ast.walk(fdef):
         if isinstance(node, ast.Call):
