@@ -131,14 +131,16 @@ def layer_costs(redis: RedisServer, rounds: int) -> None:
                   f"{min(values) - bare:+.1f} to {max(values) - bare:+.1f} |")
 
 
+def redis_cpu_seconds(redis: RedisServer) -> float:
+    """CPU time the Redis server has used so far (INFO cpu: user + system)."""
+    info = redis.command("INFO", "cpu").decode()
+    return sum(float(v) for v in re.findall(r"used_cpu_(?:sys|user):([\d.]+)", info))
+
+
 def redis_call_costs(redis: RedisServer, rounds: int) -> None:
     from limits import parse
     from limits.storage import storage_from_string
     from limits.strategies import MovingWindowRateLimiter
-
-    def redis_cpu() -> float:
-        info = redis.command("INFO", "cpu").decode()
-        return sum(float(v) for v in re.findall(r"used_cpu_(?:sys|user):([\d.]+)", info))
 
     storage = storage_from_string(redis.url, **Config.RATELIMIT_STORAGE_OPTIONS)
     strategy, item = MovingWindowRateLimiter(storage), parse("300 per minute")
@@ -163,12 +165,12 @@ def redis_call_costs(redis: RedisServer, rounds: int) -> None:
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in calls}
     for _ in range(rounds):
         for name, call in calls.items():
-            cpu, process, wall = redis_cpu(), time.process_time(), time.perf_counter()
+            cpu, process, wall = redis_cpu_seconds(redis), time.process_time(), time.perf_counter()
             for _ in range(REQUESTS):
                 call()
             results[name].append(((time.perf_counter() - wall) / REQUESTS * 1e6,
                                   (time.process_time() - process) / REQUESTS * 1e6,
-                                  (redis_cpu() - cpu) / REQUESTS * 1e6))
+                                  (redis_cpu_seconds(redis) - cpu) / REQUESTS * 1e6))
     print("\n| one call (50 keys of up to 300 entries) | wall us | client CPU us | Redis CPU us |")
     print("| --- | ---: | ---: | ---: |")
     for name, values in results.items():
@@ -184,10 +186,6 @@ def strategy_costs(redis: RedisServer, rounds: int) -> None:
     from limits.storage import storage_from_string
     from limits.strategies import STRATEGIES
 
-    def redis_cpu() -> float:
-        info = redis.command("INFO", "cpu").decode()
-        return sum(float(v) for v in re.findall(r"used_cpu_(?:sys|user):([\d.]+)", info))
-
     storage = storage_from_string(redis.url, **Config.RATELIMIT_STORAGE_OPTIONS)
     names = ("moving-window", "sliding-window-counter", "fixed-window")
     cost: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
@@ -196,10 +194,11 @@ def strategy_costs(redis: RedisServer, rounds: int) -> None:
     for _ in range(rounds):
         for name in names:
             strategy = STRATEGIES[name](storage)
-            cpu, process = redis_cpu(), time.process_time()
+            cpu, process = redis_cpu_seconds(redis), time.process_time()
             for _ in range(REQUESTS):
                 strategy.hit(item, "cost", name, str(next(counter) % 50))
-            cost[name].append(((time.process_time() - process) / REQUESTS * 1e6, (redis_cpu() - cpu) / REQUESTS * 1e6))
+            client_cpu = (time.process_time() - process) / REQUESTS * 1e6
+            cost[name].append((client_cpu, (redis_cpu_seconds(redis) - cpu) / REQUESTS * 1e6))
     edge = parse("10 per 2 seconds")
     admitted = {}
     for name in names:

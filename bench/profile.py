@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import re
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from throughput import env_for, start_gunicorn, worker_pids  # noqa: E402
+from throughput import cpu_times, env_for, start_gunicorn, storage_uri, worker_pids  # noqa: E402
 
 from tests.support.servers import RedisServer  # noqa: E402
 
@@ -107,14 +106,7 @@ def summarise(raw_path: Path, top: int) -> str:
 
 
 def cpu_split(pids: dict[str, list[int]]) -> dict[str, tuple[float, float]]:
-    out = {}
-    for name, group in pids.items():
-        user = system = 0
-        for pid in group:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            user, system = user + int(fields[11]), system + int(fields[12])
-        out[name] = (user / os.sysconf("SC_CLK_TCK"), system / os.sysconf("SC_CLK_TCK"))
-    return out
+    return {name: cpu_times(group) for name, group in pids.items()}
 
 
 IN_PROCESS = """
@@ -148,13 +140,16 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, help="keep py-spy's raw output here (re-read with --summarise)")
     parser.add_argument("--summarise", type=Path, help="only summarise an earlier --raw file")
     args = parser.parse_args()
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if args.summarise:
         print(summarise(args.summarise, args.top))
         return
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    py_spy = py_spy if Path(py_spy).is_file() else shutil.which("py-spy")
+    if not py_spy:
+        sys.exit("profile.py: py-spy is not installed (bash dev/setup.sh installs requirements-dev.txt)")
 
     redis = RedisServer().start().wait_ready() if args.storage == "redis" else None
-    uri = {"redis": redis.url if redis else None, "memory": "memory://", "none": None}[args.storage]
+    uri = storage_uri(None if args.storage == "none" else args.storage, redis)
     env = env_for({"BENCH_STACK": args.stack, "BENCH_WITHOUT": args.without}, uri)
     raw = args.raw or Path(tempfile.mkdtemp()) / "profile.raw"
     title = f"{args.stack} ({args.storage}{', without ' + args.without if args.without else ''})"

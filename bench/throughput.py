@@ -99,13 +99,24 @@ def _milliseconds(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far."""
-    total = 0
+def cpu_times(pids: list[int]) -> tuple[float, float]:
+    """(user, system) CPU seconds the processes have used so far (/proc/<pid>/stat utime, stime)."""
+    user = system = 0
     for pid in pids:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        user, system = user + int(fields[11]), system + int(fields[12])
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    return sum(cpu_times(pids))
+
+
+def storage_uri(storage: str | None, redis: RedisServer | None) -> str | None:
+    """The BENCH_STORAGE_URI of a stack's storage: None (no limiter storage), "memory" or "redis"."""
+    return {"memory": "memory://", "redis": redis.url if redis else None, None: None}[storage]
 
 
 def worker_pids(server: ManagedProcess) -> list[int]:
@@ -226,7 +237,7 @@ def main() -> None:
                 # Bare Flask, then the stack, back to back: the ratio of the pair is what the table
                 # reports, so load that another tenant puts on the machine for a minute hits both.
                 bare = measure("bare", bare_env, bare_server, None)
-                env = env_for(stack_env, {"memory": "memory://", "redis": redis.url, None: None}[storage])
+                env = env_for(stack_env, storage_uri(storage, redis))
                 server = start_gunicorn(env)
                 try:
                     cell = measure(name, env, server, storage)
@@ -243,7 +254,7 @@ def main() -> None:
         bare_server.stop()
         if args.rss_requests:
             for name, stack_env, storage in stacks:
-                uri = {"memory": "memory://", "redis": redis.url, None: None}[storage]
+                uri = storage_uri(storage, redis)
                 results[name]["rss"] = rss_after(env_for(stack_env, uri), args.rss_requests)
                 print(f"rss: {name}: {results[name]['rss']}", file=sys.stderr, flush=True)
     finally:
