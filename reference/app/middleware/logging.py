@@ -102,8 +102,10 @@ class RequestIdFilter(logging.Filter):
 
 def _drop_werkzeug_access_lines(record: logging.LogRecord) -> bool:
     # The dev server's own access line includes the query string (tokens travel there) and
-    # duplicates ours. Its format string is fixed in werkzeug.serving.WSGIRequestHandler.log_request.
-    return record.msg != '"%s" %s %s'
+    # duplicates ours. Werkzeug 3.1 logs it from WSGIRequestHandler.log_request through .log(),
+    # which puts address and date into the format string itself:
+    # msg = '127.0.0.1 - - [06/Dec/2026 19:20:00] "%s" %s %s', args = (request line, status, size).
+    return not (isinstance(record.msg, str) and record.msg.endswith('] "%s" %s %s'))
 
 
 class RequestLogMiddleware:
