@@ -15,10 +15,11 @@ from .middleware.security import configure_security_headers
 from .sessions import CachedSessionInterface
 
 
-def create_app(config_name: str | None = None) -> Flask:
+def create_app(config: str | type | None = None) -> Flask:
     app = Flask(__name__)
+    # A config name ("testing") or a config class (TestingConfig, an app's own Config subclass).
     # Production reads and validates the environment here and raises ConfigError on unsafe values.
-    app.config.from_object(load_config(config_name))
+    app.config.from_object(load_config(config))
     # Flask's cookie sessions, minus a per-request cost that no view using them needs (sessions.py).
     app.session_interface = CachedSessionInterface()
 

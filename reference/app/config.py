@@ -123,9 +123,15 @@ config_by_name = {
 }
 
 
-def load_config(name: str | None) -> Config:
-    """The config object for ``name`` (default: ``$FLASK_CONFIG``, else development)."""
-    name = name or os.environ.get("FLASK_CONFIG", "development")
+def load_config(config: str | type | object | None) -> object:
+    """The config object for a name (``"testing"``), a config class (``TestingConfig``, or an
+    app's own ``Config`` subclass) or a ready instance. Default: ``$FLASK_CONFIG``, else development.
+    Classes are instantiated, so ProductionConfig reads and checks the environment here."""
+    if isinstance(config, type):
+        return config()
+    if config is not None and not isinstance(config, str):
+        return config
+    name = config or os.environ.get("FLASK_CONFIG", "development")
     try:
         return config_by_name[name]()
     except KeyError:

@@ -85,3 +85,27 @@ def test_gunicorn_refuses_to_boot_on_unsafe_environment():
     assert result.returncode != 0
     assert "refusing to start with unsafe production settings" in result.stderr
     assert "RATELIMIT_STORAGE_URI" in result.stderr and "CORS_ORIGINS" in result.stderr
+
+
+def test_create_app_takes_a_config_name_or_a_config_class(monkeypatch):
+    """Issue 16 item 2: create_app("testing"), create_app(TestingConfig) and an app's own subclass
+    configure the same app; a class is instantiated, so ProductionConfig still checks the environment."""
+    from app import create_app
+    from app.config import ConfigError, ProductionConfig, TestingConfig
+
+    class OwnTestConfig(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+    by_name, by_class, own = create_app("testing"), create_app(TestingConfig), create_app(OwnTestConfig)
+    for app in (by_class, own):
+        assert app.testing and app.config["CORS_ORIGINS"] == by_name.config["CORS_ORIGINS"]
+    assert own.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+    assert own.test_client().get("/api/health", headers={"Origin": "https://app.example.com"}).headers[
+        "Access-Control-Allow-Origin"] == "https://app.example.com"
+
+    for name, value in {**SAFE, "CORS_ORIGINS": "*"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="CORS_ORIGINS"):
+        create_app(ProductionConfig)
+    instance = production()
+    assert create_app(instance).config["CORS_ORIGINS"] == instance.CORS_ORIGINS

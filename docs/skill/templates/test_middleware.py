@@ -1,6 +1,7 @@
-"""Middleware tests to copy into the target app's tests/ and adapt (see docs/skill/testing.md).
+"""Middleware tests to copy into the target app and adapt (see docs/skill/testing.md): into its
+tests/ folder, or next to a root tests.py as test_middleware.py. Run with `python -m pytest`.
 
-Adapt: the import of ``create_app``, the config name, ALLOWED_ORIGIN (one of the testing config's
+Adapt: the import of ``create_app``, TESTING_CONFIG, ALLOWED_ORIGIN (one of the testing config's
 CORS_ORIGINS), and the routes (LOGIN_PATH, its limit, a non-API path). Each test names the rule or
 pitfall it protects.
 """
@@ -14,6 +15,9 @@ import pytest
 
 from app import create_app
 
+# create_app's argument: a config name ("testing"), or for a create_app(config_class=Config) factory
+# the testing class itself (`from config import TestConfig`, then TESTING_CONFIG = TestConfig).
+TESTING_CONFIG = "testing"
 ALLOWED_ORIGIN = "https://app.example.com"
 LOGIN_PATH, LOGIN_LIMIT = "/api/auth/login", 10
 API_PATH = "/api/health"
@@ -22,7 +26,7 @@ NOT_API_PATH = "/apiary"  # shares the prefix; must get no CORS headers (CORS005
 
 @pytest.fixture
 def app():
-    return create_app("testing")
+    return create_app(TESTING_CONFIG)
 
 
 @pytest.fixture

@@ -102,8 +102,10 @@ class RequestIdFilter(logging.Filter):
 
 def _drop_werkzeug_access_lines(record: logging.LogRecord) -> bool:
     # The dev server's own access line includes the query string (tokens travel there) and
-    # duplicates ours. Its format string is fixed in werkzeug.serving.WSGIRequestHandler.log_request.
-    return record.msg != '"%s" %s %s'
+    # duplicates ours. Werkzeug 3.1 logs it from WSGIRequestHandler.log_request through .log(),
+    # which puts address and date into the format string itself:
+    # msg = '127.0.0.1 - - [06/Dec/2026 19:20:00] "%s" %s %s', args = (request line, status, size).
+    return not (isinstance(record.msg, str) and record.msg.endswith('] "%s" %s %s'))
 
 
 class RequestLogMiddleware:
@@ -206,19 +208,34 @@ def _wsgi_text(value: str) -> str:
 
 
 def configure_request_logging(app) -> None:
-    """Wrap ``app.wsgi_app`` and make sure log records come out as JSON carrying the request ID."""
-    app.wsgi_app = RequestLogMiddleware(app.wsgi_app)
+    """Wrap ``app.wsgi_app`` and make sure log records come out as JSON carrying the request ID.
+    Safe to call again: the app is wrapped once and no handler is added twice."""
+    if not isinstance(app.wsgi_app, RequestLogMiddleware):  # a second wrap would log twice
+        app.wsgi_app = RequestLogMiddleware(app.wsgi_app)
     request_logger.setLevel(logging.INFO)
 
-    # One JSON handler on the root logger (installed once per process), so records from every
-    # logger come out as JSON lines and carry the request ID.
+    # Records from every logger reach the root's handlers. Console handlers the app already put
+    # there (logging.basicConfig, root.addHandler(StreamHandler())) are kept and switched to JSON
+    # with the request ID; adding one of ours next to them would print every record twice. With
+    # none, one JSON handler is installed (once per process). Handlers writing elsewhere (files,
+    # a test runner's capture buffer) are left as they are.
     root = logging.getLogger()
-    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(JsonFormatter())
-        handler.addFilter(RequestIdFilter())
-        root.addHandler(handler)
+    consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+    console = [h for h in root.handlers if isinstance(h, logging.StreamHandler)
+               and not isinstance(h, logging.FileHandler) and any(h.stream is c for c in consoles)]
+    for handler in console or [_StderrHandler()]:
+        use_json_logging(handler)
+        if handler not in root.handlers:
+            root.addHandler(handler)
 
     werkzeug_logger = logging.getLogger("werkzeug")
     if _drop_werkzeug_access_lines not in werkzeug_logger.filters:
         werkzeug_logger.addFilter(_drop_werkzeug_access_lines)
+
+
+def use_json_logging(handler: logging.Handler) -> logging.Handler:
+    """Give a handler of your own (dictConfig's, app.logger's) the JSON format and the request ID."""
+    handler.setFormatter(JsonFormatter())
+    if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+        handler.addFilter(RequestIdFilter())
+    return handler

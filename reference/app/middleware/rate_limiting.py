@@ -1,4 +1,5 @@
-"""Rate limits in Redis, shared by every worker, answered as JSON a cross-origin page can read.
+"""Rate limits in Redis, shared by every worker, answered as JSON a cross-origin page can read
+(and as a small HTML page where a browser loaded a page, e.g. a login form's POST).
 
 Settings live in config.py (RATELIMIT_*). The reasons behind them:
 - moving-window strategy: a fixed window admits twice the limit across a window edge.
@@ -10,6 +11,8 @@ Settings live in config.py (RATELIMIT_*). The reasons behind them:
   Flask-Limiter re-checks Redis with exponential backoff (1, 2, 4 ... 32 s) and shares limits
   again once it answers.
 - preflights are exempt (extensions.py); health checks are exempt (api.py).
+- a form route answering GET and POST limits only the POST: ``@limiter.limit("10 per minute",
+  methods=["POST"])``, or every page load would spend an attempt.
 - Flask-Limiter keeps the key prefix, strategy and default limits of the FIRST app it is bound to
   in a process (only the storage is rebuilt per init_app). One app per process, as under gunicorn,
   is fine; tests that need different limiter settings need separate processes.
@@ -26,11 +29,13 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, make_response, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_qualified_name
+from markupsafe import escape
 
+from ..errors import wants_json
 from ..extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -43,7 +48,8 @@ def configure_rate_limiting(app) -> None:
 
 
 def rate_limit_exceeded(error: RateLimitExceeded):
-    """A JSON 429 with Retry-After and the X-RateLimit-* headers (HTML without them by default)."""
+    """A 429 with Retry-After and the X-RateLimit-* headers (Flask-Limiter's own has neither):
+    JSON for the API and JSON clients, a short HTML page for a browser on a page (errors.wants_json)."""
     limit = error.limit.limit
     retry_after, reset_at = limit.get_expiry(), int(time.time()) + limit.get_expiry()
     current = limiter.current_limit
@@ -54,11 +60,11 @@ def rate_limit_exceeded(error: RateLimitExceeded):
             retry_after = min(limit.get_expiry(), max(1, reset_at - int(time.time())))
         except Exception:  # storage failed mid-request: the window length is a safe upper bound
             log.warning("rate-limit storage failed while answering a 429", exc_info=True)
-    response = jsonify(
-        error="rate_limited",
-        message=f"Too many requests: the limit is {error.description}.",
-        retry_after=retry_after,
-    )
+    message = f"Too many requests: the limit is {error.description}."
+    if wants_json():
+        response = jsonify(error="rate_limited", message=message, retry_after=retry_after)
+    else:
+        response = make_response(_HTML_429.format(message=escape(message), seconds=retry_after))
     response.status_code = 429
     response.headers["Retry-After"] = str(retry_after)
     response.headers["X-RateLimit-Limit"] = str(limit.amount)
@@ -66,6 +72,13 @@ def rate_limit_exceeded(error: RateLimitExceeded):
     response.headers["X-RateLimit-Reset"] = str(reset_at)
     return response
 
+
+_HTML_429 = """<!doctype html>
+<html lang="en">
+<title>429 Too Many Requests</title>
+<h1>Too Many Requests</h1>
+<p>{message} Try again in {seconds} seconds.</p>
+"""
 
 _STANDARD = object()  # plan: let Flask-Limiter's own before_request check handle this endpoint
 _FAST = "reference.rate_limit_fast_path"  # environ key: this request was admitted by the fast path

@@ -1,7 +1,9 @@
 """Security headers on every response Flask produces, including 404, 405, 429 and 500.
 
-Values are for a JSON API that no page should frame, embed or cache. A view can override any of
-them by setting the header itself: the hook only fills in headers the response does not have.
+Values are for a JSON API that no page should frame, embed or cache. Blueprints that render HTML
+pages get HTML_CSP instead (``configure_security_headers(app, html_blueprints=...)``); every other
+header is the same for both. A view can override any of them by setting the header itself: the
+hook only fills in headers the response does not have.
 
 The ``Server`` header is NOT handled here: the WSGI server adds it after Flask returns, so
 ``response.headers.pop("Server")`` removes nothing. See gunicorn.conf.py and serve_dev.py.
@@ -9,13 +11,21 @@ The ``Server`` header is NOT handled here: the WSGI server adds it after Flask r
 
 from flask import request
 
+# An API response loads nothing and may not be framed. OWASP REST Security Cheat Sheet
+# ("Security Headers": default-src 'none'; frame-ancestors 'none'); MDN CSP.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# A server-rendered page loads its own scripts, styles, images and fonts and posts its forms to
+# this origin; no inline script, no plugins (object-src), no <base> or form target elsewhere, no
+# framing. OWASP Content Security Policy Cheat Sheet; MDN CSP. A page that loads from a CDN adds
+# that origin to the directive it needs (script-src 'self' https://cdn.example.com).
+HTML_CSP = ("default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+            "object-src 'none'")
+
 SECURITY_HEADERS = {
     # Stop MIME sniffing of responses. MDN: X-Content-Type-Options; OWASP Secure Headers Project.
     "X-Content-Type-Options": "nosniff",
-    # An API response loads nothing and may not be framed. OWASP REST Security Cheat Sheet
-    # ("Security Headers": default-src 'none'; frame-ancestors 'none'); MDN CSP.
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'none'",
+    # API_CSP, or HTML_CSP for the blueprints that render pages (configure_security_headers).
+    "Content-Security-Policy": API_CSP,
     # For browsers without CSP frame-ancestors. OWASP Clickjacking Defense Cheat Sheet.
     "X-Frame-Options": "DENY",
     # An API has no reason to leak its URLs to others. MDN Referrer-Policy; OWASP Secure Headers.
@@ -43,18 +53,32 @@ HSTS_VALUE = "max-age=63072000; includeSubDomains"
 
 
 _HEADERS = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
+_HTML_HEADERS = tuple((lower, name, HTML_CSP if lower == "content-security-policy" else value)
+                      for lower, name, value in _HEADERS)
 
 
-def set_security_headers(response):
+def set_security_headers(response, headers=_HEADERS):
     # One pass over the response's headers, then one extend: this hook runs on every response,
     # and nine Headers.setdefault() calls would rescan the header list nine times.
     present = {name.lower() for name in response.headers.keys()}
-    missing = [(name, value) for lower, name, value in _HEADERS if lower not in present]
+    missing = [(name, value) for lower, name, value in headers if lower not in present]
     if request.is_secure and "strict-transport-security" not in present:
         missing.append(("Strict-Transport-Security", HSTS_VALUE))
     response.headers.extend(missing)
     return response
 
 
-def configure_security_headers(app) -> None:
-    app.after_request(set_security_headers)
+def configure_security_headers(app, html_blueprints=()) -> None:
+    """``html_blueprints``: names of the blueprints that render HTML pages (``"auth"``, ``"main"``;
+    ``None`` for routes on the app itself and for 404s of unknown URLs); they get HTML_CSP, every
+    other response API_CSP. The choice follows the matched route, so a page's 429 gets the page
+    policy; a 404 or 405 matched no route and counts as ``None``."""
+    pages = frozenset(html_blueprints)
+    if not pages:
+        app.after_request(set_security_headers)
+        return
+
+    def set_security_headers_by_blueprint(response):
+        return set_security_headers(response, _HTML_HEADERS if request.blueprint in pages else _HEADERS)
+
+    app.after_request(set_security_headers_by_blueprint)
