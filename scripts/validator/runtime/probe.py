@@ -327,7 +327,7 @@ class Probe:
         origin = self.origins[0] if self.origins else None
         for path in self.auth:
             addr = self.fresh_addr()
-            statuses, in_a_row, limited = [], 0, None
+            statuses, in_a_row, limited, cors_on = [], 0, None, False
             for _ in range(MAX_AUTH_ATTEMPTS):
                 resp = self._auth_attempt(path, addr, origin)
                 if resp is None:
@@ -336,6 +336,7 @@ class Probe:
                 if resp.status_code == 429:
                     limited = resp
                     break
+                cors_on = cors_on or self._cors_for(resp, origin)
                 in_a_row = in_a_row + 1 if resp.status_code >= 500 else 0
                 if in_a_row >= MAX_5XX_IN_A_ROW:
                     break
@@ -355,8 +356,16 @@ class Probe:
                 continue
             self.saw_429 = True
             self.responses[-1] = ("429", "POST", path, limited)
-            self._check_429(path, limited, origin)
+            if origin and len(statuses) == 1:  # refused at once: does a preflight say CORS is on here?
+                cors_on = self._cors_for(self._cors("OPTIONS", path, origin, "cors", True), origin)
+            # CORS headers on a 429 only where the route's other answers have them: an HTML form route
+            # outside the API (CORS003) must not be asked for them
+            self._check_429(path, limited, origin if cors_on else None)
             self._check_preflights_spend(path, len(statuses) - 1, origin)
+
+    @staticmethod
+    def _cors_for(resp, origin) -> bool:
+        return bool(origin) and resp is not None and resp.headers.get("Access-Control-Allow-Origin") in (origin, "*")
 
     def _check_429(self, path, resp, origin) -> None:
         problems = []
