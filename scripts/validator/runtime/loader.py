@@ -215,7 +215,6 @@ def _build_from_call(module, import_str: str, factory_name: str, arg_nodes, keyw
         raise AppLoadError(f"building the app from {import_str!r} failed: {_one_line(exc)}") from None
     if not isinstance(app, Flask):
         raise AppLoadError(
-            f"{import_str!r}: A valid Flask application was not obtained (the factory returned "
-            f"{type(app).__name__})."
+            f"{import_str!r}: A valid Flask application was not obtained (the factory returned {type(app).__name__})."
         )
     return app
