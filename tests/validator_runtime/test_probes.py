@@ -174,3 +174,37 @@ def test_rate006_asks_a_route_limited_from_its_first_request_by_its_preflight(tm
     assert messages(data, "RATE006") == [
         "POST /api/auth/login 429: Retry-After is not listed in Access-Control-Expose-Headers"
     ]
+
+
+def test_api_sign_up_on_a_users_collection_is_probed_as_an_auth_route(tmp_path):
+    users = '''
+
+@app.get("/api/users")
+def list_users():
+    return jsonify([])
+
+
+@app.post("/api/users")
+def create_user():
+    return jsonify(error="invalid"), 400
+'''
+    code, data, _ = audit(write_app(tmp_path, GOOD + users))
+    assert code == 1
+    found = [f for f in data["findings"] if f["rule"] == "RATE002"]
+    assert [f["message"] for f in found] == ["POST /api/users: no 429 after 50 attempts from one address (400 x50)"]
+    assert found[0]["hint"].startswith('A sign-up route: put @limiter.limit("3 per hour")')
+    limited = users.replace('@app.post("/api/users")', '@app.post("/api/users")\n@limiter.limit("3 per hour")')
+    code, data, _ = audit(write_app(tmp_path, GOOD + limited), "probeapp:app", "--fail-on", "info")
+    assert (code, data["findings"]) == (0, [])
+
+
+def test_a_users_collection_behind_a_login_is_not_probed_as_a_sign_up(tmp_path):
+    managed = '''
+
+@app.post("/api/users")
+def create_user():
+    return jsonify(error="login required"), 401
+'''
+    code, data, _ = audit(write_app(tmp_path, GOOD + managed), "probeapp:app", "--fail-on", "info")
+    assert (code, data["findings"]) == (0, [])
+    assert any(n.startswith("POST /api/users answered 401: a users collection behind a login") for n in data["notes"])
