@@ -73,6 +73,8 @@ FAILURES = {
                         "the factory 'create_app' in 'app' could not be called with these arguments"),
     "not_literal_nor_name": ("app:create_app(config.Config())", "Failed to parse arguments as literal values"),
     "factory_raises": ("app:create_app(config.Broken)", "failed: RuntimeError: DATABASE_URL is not set"),
+    "attribute_raises": ("app:create_app(config.Lazy)",
+                         "argument 'config.Lazy': reading 'Lazy' failed: RuntimeError: settings not loaded"),
     "not_flask": ("app:create_app(config.Config, wrap=True)",
                   "A valid Flask application was not obtained (the factory returned dict)"),
 }
@@ -83,7 +85,9 @@ def test_failures_exit_2_with_one_line(tmp_path, case):
     spec, needle = FAILURES[case]
     write_mega_tutorial(tmp_path)
     with (tmp_path / "config.py").open("a") as fh:
-        fh.write("\n\nclass Broken(Config):\n    DATABASE_URL = None\n")
+        fh.write("\n\nclass Broken(Config):\n    DATABASE_URL = None\n\n\ndef __getattr__(name):\n"
+                 "    if name == 'Lazy':\n        raise RuntimeError('settings not loaded')\n"
+                 "    raise AttributeError(name)\n")
     init = tmp_path / "app" / "__init__.py"
     init.write_text(init.read_text().replace("def create_app(config_class=Config):",
                                              "def create_app(config_class=Config, wrap=False):\n"

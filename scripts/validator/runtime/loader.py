@@ -121,11 +121,23 @@ def _call_with_names(name: str):
     return expr.func.id, expr.args, expr.keywords
 
 
+_MISSING = object()
+
+
+def _attr(obj, attr: str, what: str):
+    """``getattr`` that turns whatever a module ``__getattr__`` or property raises into one line."""
+    try:
+        return getattr(obj, attr, _MISSING)
+    except Exception as exc:
+        raise AppLoadError(f"{what}: reading {attr!r} failed: {_one_line(exc)}") from None
+
+
 def _walk(obj, name: str, attrs: list[str], what: str):
     for attr in attrs:
-        if not hasattr(obj, attr):
+        value = _attr(obj, attr, what)
+        if value is _MISSING:
             raise AppLoadError(f"{what}: {name!r} has no attribute {attr!r}") from None
-        obj, name = getattr(obj, attr), f"{name}.{attr}"
+        obj, name = value, f"{name}.{attr}"
     return obj
 
 
@@ -153,7 +165,7 @@ def _resolve_argument(node, module, factory):
     if not _is_dotted_name(node):
         try:
             return ast.literal_eval(node)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, RecursionError):
             raise AppLoadError(
                 f"argument {ast.unparse(node)!r} is neither a literal nor a (dotted) name such as config.TestConfig"
             ) from None
@@ -163,8 +175,9 @@ def _resolve_argument(node, module, factory):
     # where a name can live: the --app module, the factory's own module (app/__init__.py imports Config)
     scopes = [module, sys.modules.get(getattr(factory, "__module__", None) or "")]
     for scope in scopes:
-        if scope is not None and hasattr(scope, head):
-            return _walk(getattr(scope, head), head, rest.split(".") if rest else [], what)
+        value = _attr(scope, head, what) if scope is not None else _MISSING
+        if value is not _MISSING:
+            return _walk(value, head, rest.split(".") if rest else [], what)
     if rest:
         return _import_attr(text, what)
     try:  # a bare class name: the project's root config module (config.py next to the entry point)
@@ -177,8 +190,9 @@ def _resolve_argument(node, module, factory):
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise AppLoadError(f"{what}: importing 'config' failed: {_one_line(exc)}") from None
-    if config is not None and hasattr(config, head):
-        return getattr(config, head)
+    value = _attr(config, head, what) if config is not None else _MISSING
+    if value is not _MISSING:
+        return value
     places = " or ".join(repr(s.__name__) for s in dict.fromkeys(s for s in scopes if s is not None))
     also = ", nor in a root 'config' module" if config is not None else " (and no root 'config' module)"
     raise AppLoadError(f"{what}: no {head!r} in {places}{also}; name its module, e.g. config.{head}") from None
@@ -189,11 +203,17 @@ def _build_from_call(module, import_str: str, factory_name: str, arg_nodes, keyw
     import inspect
 
     from flask import Flask
-    from flask.cli import _called_with_wrong_args
 
-    if not hasattr(module, factory_name):
+    try:  # Flask's own test: did the call fail, or something inside the factory?
+        from flask.cli import _called_with_wrong_args
+    except ImportError:  # a private helper: without it, any TypeError is reported as the factory's
+
+        def _called_with_wrong_args(f):
+            return False
+
+    factory = _attr(module, factory_name, import_str)
+    if factory is _MISSING:
         raise AppLoadError(f"{import_str!r}: Failed to find attribute {factory_name!r} in {module.__name__!r}.")
-    factory = getattr(module, factory_name)
     if not inspect.isfunction(factory):
         raise AppLoadError(f"{import_str!r}: {factory_name!r} in {module.__name__!r} is not a factory function")
     if any(kw.arg is None for kw in keyword_nodes):
