@@ -112,17 +112,19 @@ def _v(version: tuple) -> str:
 
 
 def _companion_hint(project, req, fixed_s: str) -> str:
-    """The pins to raise with ``req``: those the project holds below the fixed release's own minimums."""
+    """The pins to raise with ``req``: those its file holds below the fixed release's own minimums (each file
+    is installed on its own: a monorepo's other requirements, a legacy set, a lock next to it have their own
+    finding)."""
     companions = COMPANIONS.get(req.name)
     if not companions:
         return ""
     raise_, add = [], []
-    pinned = {r.name for r in project.requirements}
+    same_file = [r for r in project.requirements if r.path == req.path]
+    pinned = {r.name for r in same_file}
     for name, (label, minimum) in companions.items():
-        for other in project.requirements:
+        for other in same_file:
             if other.name == name and allows_only_vulnerable(other.spec, minimum, other.kind):
-                where = "" if other.path == req.path else f" in {other.path}"
-                raise_.append(f"{label}>={_v(minimum)} (now {other.spec.strip()}{where})")
+                raise_.append(f"{label}>={_v(minimum)} (now {other.spec.strip()})")
                 break
     for name, since in NEW_REQUIREMENTS.get(req.name, {}).items():
         if name not in pinned and allows_only_vulnerable(req.spec, since, req.kind):

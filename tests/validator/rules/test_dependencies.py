@@ -99,3 +99,15 @@ def test_adapting_md_names_the_same_minimums():
     text = " ".join((REPO / "docs" / "skill" / "adapting.md").read_text().split())
     for label, minimum in COMPANIONS["flask"].values():
         assert f"{label} >= {'.'.join(map(str, minimum))}" in text, label
+
+
+def test_dep001_hint_reads_companions_from_the_flagged_file_only(tmp_path, capsys):
+    """A monorepo's other service, a legacy set or a docs build pin their own Werkzeug: not this file's."""
+    files = {
+        "app.py": "from flask import Flask\n",
+        "requirements.txt": "flask==3.0.3\nblinker==1.9.0\n",
+        "legacy/requirements.txt": "flask==3.1.3\nwerkzeug==2.0.0\n",
+        "docs/requirements.txt": "markupsafe==0.23\n",
+    }
+    found = scan(tmp_path, files, capsys, "--select", "DEP001")
+    assert [(f["path"], f["hint"]) for f in found] == [("requirements.txt", "Raise flask to >=3.1.3.")]
