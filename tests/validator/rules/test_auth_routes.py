@@ -270,6 +270,10 @@ def test_post_on_a_users_collection_is_a_sign_up(tmp_path, capsys):
         @bp.route("/users", methods=["POST"])
         def create_user():
             return {}, 201
+        auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
+        @auth_bp.post("/members")
+        def join():  # the blueprint's name says auth, the route is open
+            return {}, 201
         @bp.get("/users")
         def get_users():
             return []
@@ -331,6 +335,7 @@ def test_post_on_a_users_collection_is_a_sign_up(tmp_path, capsys):
         "POST /api/members (MemberList)",
         "POST /api/users (create_user)",
         "POST /api/v1/users (docker_users)",
+        "POST /auth/members (join)",
     ]
     assert rate002_urls(tmp_path, capsys, files) == expected
     # the lazy parser reads these route blocks (parsing.AUTH_HINT_WORDS), so a full parse finds the same
