@@ -172,8 +172,9 @@ def build_parser():
         "--app",
         metavar="IMPORT",
         help="runtime audit instead of the static scan: build the app named as for flask --app "
-        "(\"app:create_app('testing')\") from PATH and probe it with Flask's test client "
-        "(docs/validator.md, Runtime audit)",
+        "(module, module:app, \"app:create_app('testing')\"; a factory taking a config class: "
+        "microblog:create_app, \"app:create_app(config.TestConfig)\") from PATH and probe it with Flask's "
+        "test client (docs/validator.md, Runtime audit)",
     )
     p.add_argument("--full-parse", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

@@ -52,6 +52,11 @@ AUTH_HINT_WORDS = (
     "passcode",
     "apikey",
     "api_key",
+    # POST on a users/accounts/members collection is a sign-up (rules.rate_limit.is_signup_collection)
+    "users",
+    "members",
+    "userlist",
+    "memberlist",
 )
 _RECEIVER_END = lazy(r"\w*$")
 

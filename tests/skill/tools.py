@@ -135,8 +135,10 @@ def copy_committed_bundle(dest_parent: Path, folder_name: str = SKILL_NAME) -> P
 
 
 def clone_head(dest: Path) -> Path:
-    """``git clone`` of the repository's committed HEAD: uncommitted files do not count."""
+    """``git clone`` of the repository's committed HEAD: uncommitted files do not count. The clone's branch is
+    ``main``, as on GitHub, also when HEAD is a feature branch (``git+<url>@main`` must find it)."""
     run(["git", "clone", "--quiet", "--no-hardlinks", REPO_ROOT, dest], check=True, timeout=120)
+    run(["git", "-C", dest, "checkout", "--quiet", "-B", "main"], check=True, timeout=60)
     return dest
 
 

@@ -61,3 +61,36 @@ def health():
 def login():
     return jsonify(error="invalid_credentials"), 401
 '''
+
+
+# The Flask Mega-Tutorial's shape (microblog): config.py at the project root with config classes, a package
+# `app` whose create_app takes a config class, and a root entry module. The package is GOOD inside a factory.
+MEGA_CONFIG = '''
+import os
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "not-a-secret"
+
+
+class TestConfig(Config):
+    TESTING = True
+    RATELIMIT_ENABLED = False  # what test configs often do: the audit must then see no 429
+'''
+MEGA_ENTRY = '''
+from app import create_app
+
+app = create_app()
+'''
+
+
+def mega_tutorial_package() -> str:
+    limiter = 'limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")\n'
+    head, body = GOOD.replace(limiter, "limiter.init_app(app)\n").split("app = Flask(__name__)\n", 1)
+    # the extension at module level, as microblog's app/__init__.py has it (a limiter local to the factory
+    # is only weakly referenced by Flask-Limiter and is collected when RATELIMIT_ENABLED is False)
+    head += 'limiter = Limiter(get_remote_address, storage_uri="memory://")\n\n\n'
+    factory = "def create_app(config_class=Config):\n    app = Flask(__name__)\n"
+    factory += "    app.config.from_object(config_class)\n"
+    body = "".join("    " + line if line.strip() else line for line in body.splitlines(keepends=True))
+    return "from config import Config\n" + head + factory + body + "\n    return app\n"

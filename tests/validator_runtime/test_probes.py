@@ -132,3 +132,79 @@ def _record_method():
 '''
     code, data, _ = audit(write_app(tmp_path, text), "probeapp:app", "--fail-on", "info")
     assert (code, data["findings"]) == (0, [])
+
+
+# A server-rendered login form outside the API: CORS is off there (as CORS003 wants), so its 429 must not be
+# asked for CORS headers; the API login next to it still is.
+HTML_LOGIN = '''
+
+@app.route("/login", methods=["GET", "POST"])
+@limiter.limit("5 per minute")
+def login_page():
+    return "<form method=post></form>"
+'''
+
+
+def test_rate006_skips_cors_on_the_429_of_a_route_without_cors(tmp_path):
+    code, data, _ = audit(write_app(tmp_path, GOOD + HTML_LOGIN), "probeapp:app", "--fail-on", "info")
+    assert (code, data["findings"]) == (0, [])
+    # Retry-After is still required there
+    text = variant(('app.config["RATELIMIT_HEADERS_ENABLED"] = True', "")) + HTML_LOGIN
+    _, data, _ = audit(write_app(tmp_path, text))
+    assert sorted(messages(data, "RATE006")) == ["POST /api/auth/login 429: no Retry-After",
+                                                 "POST /login 429: no Retry-After"]
+
+
+def test_rate006_still_asks_cors_headers_on_the_429_of_a_cors_route(tmp_path):
+    # a hook registered before CORS(app) runs after flask-cors: it strips CORS from the 429 only
+    strip = ('@app.after_request\ndef _strip_cors_from_429(resp):\n    if resp.status_code == 429:\n'
+             '        resp.headers.pop("Access-Control-Allow-Origin", None)\n    return resp\n\n\nCORS(app, ')
+    _, data, _ = audit(write_app(tmp_path, variant(("CORS(app, ", strip)) + HTML_LOGIN))
+    assert messages(data, "RATE006") == [
+        "POST /api/auth/login 429: no Access-Control-Allow-Origin for https://app.example.com, "
+        "so the page sees a network error"
+    ]
+
+
+def test_rate006_asks_a_route_limited_from_its_first_request_by_its_preflight(tmp_path):
+    # refused at the first POST: no other answer to read, the preflight tells that CORS is on
+    text = variant(('@limiter.limit("5 per minute")  # LOGIN_LIMIT', '@limiter.limit("0 per minute")'),
+                   ('"expose_headers": ["X-Request-ID", "Retry-After"]', '"expose_headers": ["X-Request-ID"]'))
+    _, data, _ = audit(write_app(tmp_path, text + HTML_LOGIN.replace("5 per minute", "0 per minute")))
+    assert messages(data, "RATE006") == [
+        "POST /api/auth/login 429: Retry-After is not listed in Access-Control-Expose-Headers"
+    ]
+
+
+def test_api_sign_up_on_a_users_collection_is_probed_as_an_auth_route(tmp_path):
+    users = '''
+
+@app.get("/api/users")
+def list_users():
+    return jsonify([])
+
+
+@app.post("/api/users")
+def create_user():
+    return jsonify(error="invalid"), 400
+'''
+    code, data, _ = audit(write_app(tmp_path, GOOD + users))
+    assert code == 1
+    found = [f for f in data["findings"] if f["rule"] == "RATE002"]
+    assert [f["message"] for f in found] == ["POST /api/users: no 429 after 50 attempts from one address (400 x50)"]
+    assert found[0]["hint"].startswith('A sign-up route: put @limiter.limit("3 per hour")')
+    limited = users.replace('@app.post("/api/users")', '@app.post("/api/users")\n@limiter.limit("3 per hour")')
+    code, data, _ = audit(write_app(tmp_path, GOOD + limited), "probeapp:app", "--fail-on", "info")
+    assert (code, data["findings"]) == (0, [])
+
+
+def test_a_users_collection_behind_a_login_is_not_probed_as_a_sign_up(tmp_path):
+    managed = '''
+
+@app.post("/api/users")
+def create_user():
+    return jsonify(error="login required"), 401
+'''
+    code, data, _ = audit(write_app(tmp_path, GOOD + managed), "probeapp:app", "--fail-on", "info")
+    assert (code, data["findings"]) == (0, [])
+    assert any(n.startswith("POST /api/users answered 401: a users collection behind a login") for n in data["notes"])

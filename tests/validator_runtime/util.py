@@ -53,3 +53,14 @@ def codes(data: dict) -> set[str]:
 
 def messages(data: dict, code: str) -> list[str]:
     return [f["message"] for f in data.get("findings", []) if f["rule"] == code]
+
+
+def write_mega_tutorial(tmp_path: Path) -> Path:
+    """config.py + app/__init__.py (create_app(config_class=Config)) + microblog.py, as in the Mega-Tutorial."""
+    from .apps import MEGA_CONFIG, MEGA_ENTRY, mega_tutorial_package
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text(HEADER + mega_tutorial_package(), encoding="utf-8")
+    (tmp_path / "config.py").write_text(textwrap.dedent(MEGA_CONFIG), encoding="utf-8")
+    (tmp_path / "microblog.py").write_text(textwrap.dedent(MEGA_ENTRY), encoding="utf-8")
+    return tmp_path

@@ -12,6 +12,21 @@ ADVISORIES = {
     "flask": ((3, 1, 3), "CVE-2026-27205"),
 }
 
+# The fixed release's own minimums (Requires-Dist in flask-3.1.3.dist-info/METADATA): a project that pins
+# these lower cannot install the fix until it raises them too, so the hint names the ones it pins lower.
+COMPANIONS = {
+    "flask": {
+        "werkzeug": ("Werkzeug", (3, 1, 0)),
+        "itsdangerous": ("itsdangerous", (2, 2, 0)),
+        "blinker": ("blinker", (1, 9, 0)),
+        "click": ("click", (8, 1, 3)),
+        "jinja2": ("Jinja2", (3, 1, 2)),
+        "markupsafe": ("MarkupSafe", (2, 1, 1)),
+    },
+}
+# Flask 2.3 made blinker a requirement: an older Flask's fully pinned set (pip freeze) has no blinker line
+NEW_REQUIREMENTS = {"flask": {"blinker": (2, 3, 0)}}
+
 
 def vtuple(text: str):
     m = re.match(r"\s*v?(\d+(?:\.\d+)*)", text or "")
@@ -88,4 +103,39 @@ def vulnerable_pin(project):
             yield hit(
                 (req.path, req.line, 1),
                 f"{req.name} {req.spec.strip()} excludes {fixed_s}, the first release fixing {ids}",
+                _companion_hint(project, req, fixed_s),
             )
+
+
+def _v(version: tuple) -> str:
+    return ".".join(map(str, version))
+
+
+def _companion_hint(project, req, fixed_s: str) -> str:
+    """The pins to raise with ``req``: those its file holds below the fixed release's own minimums (each file
+    is installed on its own: a monorepo's other requirements, a legacy set, a lock next to it have their own
+    finding)."""
+    companions = COMPANIONS.get(req.name)
+    if not companions:
+        return ""
+    raise_, add = [], []
+    same_file = [r for r in project.requirements if r.path == req.path]
+    pinned = {r.name for r in same_file}
+    for name, (label, minimum) in companions.items():
+        for other in same_file:
+            if other.name == name and allows_only_vulnerable(other.spec, minimum, other.kind):
+                raise_.append(f"{label}>={_v(minimum)} (now {other.spec.strip()})")
+                break
+    for name, since in NEW_REQUIREMENTS.get(req.name, {}).items():
+        if name not in pinned and allows_only_vulnerable(req.spec, since, req.kind):
+            label, minimum = companions[name]
+            add.append(f"{label}>={_v(minimum)} (required since {req.name} {_v(since)})")
+    text = f"Raise {req.name} to >={fixed_s}"
+    if raise_:
+        text += (
+            f" together with the pins below its own minimums: {', '.join(raise_)} (pip cannot install "
+            f"{req.name} {fixed_s} while they are lower)"
+        )
+    if add:
+        text += f"; if you pin every package, also add {', '.join(add)}"
+    return text + "."

@@ -12,7 +12,7 @@ import re
 import secrets
 from collections import Counter
 
-from ..rules.rate_limit import is_auth_route
+from ..rules.rate_limit import is_auth_route, is_signup_collection, limit_hint, recommended_limit
 from .capture import Capture, completion_missing, short
 from .reports import header_names, report_5xx, report_headers, report_leaks, report_request_id_presence
 
@@ -105,6 +105,10 @@ class Probe:
             for r in plain
             if "POST" in (r.methods or ()) and is_auth_route(patterns, r.rule, r.rule, r.endpoint)
         ]
+        # POST /api/users: a sign-up, unless it turns out to need a login (user management)
+        self.signups = {r.rule for r in plain if r.rule not in self.auth and is_signup_collection(r.rule, r.methods)}
+        self.auth += sorted(self.signups)
+        self.endpoints = {r.rule: r.endpoint for r in plain}
         skipped = [
             r.rule
             for r in rules
@@ -327,18 +331,25 @@ class Probe:
         origin = self.origins[0] if self.origins else None
         for path in self.auth:
             addr = self.fresh_addr()
-            statuses, in_a_row, limited = [], 0, None
+            statuses, in_a_row, limited, cors_on = [], 0, None, False
             for _ in range(MAX_AUTH_ATTEMPTS):
                 resp = self._auth_attempt(path, addr, origin)
                 if resp is None:
                     break
                 statuses.append(resp.status_code)
+                if path in self.signups and resp.status_code in (401, 403):
+                    break
                 if resp.status_code == 429:
                     limited = resp
                     break
+                cors_on = cors_on or self._cors_for(resp, origin)
                 in_a_row = in_a_row + 1 if resp.status_code >= 500 else 0
                 if in_a_row >= MAX_5XX_IN_A_ROW:
                     break
+            if limited is None and statuses and statuses[-1] in (401, 403) and path in self.signups:
+                self.note(f"POST {path} answered {statuses[-1]}: a users collection behind a login is user "
+                          "management, not a sign-up; its rate limit was not probed")
+                continue
             if limited is None:
                 seen = ", ".join(f"{s} x{n}" for s, n in Counter(statuses).items()) or "no response"
                 msg = f"POST {path}: no 429 after {len(statuses)} attempts from one address ({seen})"
@@ -351,12 +362,21 @@ class Probe:
                         "(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED, RATELIMIT_SWALLOW_ERRORS).",
                     )
                 else:
-                    self.hit("RATE002", msg)
+                    hint = limit_hint(*recommended_limit(path, self.endpoints.get(path, ""), path in self.signups))
+                    self.hit("RATE002", msg, hint)
                 continue
             self.saw_429 = True
             self.responses[-1] = ("429", "POST", path, limited)
-            self._check_429(path, limited, origin)
+            if origin and len(statuses) == 1:  # refused at once: does a preflight say CORS is on here?
+                cors_on = self._cors_for(self._cors("OPTIONS", path, origin, "cors", True), origin)
+            # CORS headers on a 429 only where the route's other answers have them: an HTML form route
+            # outside the API (CORS003) must not be asked for them
+            self._check_429(path, limited, origin if cors_on else None)
             self._check_preflights_spend(path, len(statuses) - 1, origin)
+
+    @staticmethod
+    def _cors_for(resp, origin) -> bool:
+        return bool(origin) and resp is not None and resp.headers.get("Access-Control-Allow-Origin") in (origin, "*")
 
     def _check_429(self, path, resp, origin) -> None:
         problems = []

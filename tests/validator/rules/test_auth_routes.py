@@ -255,3 +255,158 @@ def test_library_auth_routes_and_view_class_helpers(tmp_path, capsys):
         "POST /user/sign-in (user.login)",
         "POST /users/<string:user_name>/password/change (UserChangePasswordResource)",
     ]
+
+
+def test_post_on_a_users_collection_is_a_sign_up(tmp_path, capsys):
+    """Issue 16: POST /api/users creates a user (an API sign-up); GET /api/users lists them, a POST under
+    a variable (/orgs/<org>/members) or on one user (/users/<id>) acts on something that exists, and one
+    behind a login or admin decorator, a base class's decorators or a permission check in its body is user
+    management (redash, OctoPrint, pybossa, gramps-web-api, keystone)."""
+    files = {
+        "app/api.py": """
+        from flask import Blueprint
+        from flask.views import MethodView
+        bp = Blueprint("api", __name__, url_prefix="/api")
+        @bp.route("/users", methods=["POST"])
+        def create_user():
+            return {}, 201
+        auth_bp = Blueprint("auth", __name__, url_prefix="/auth")
+        @auth_bp.post("/members")
+        def join():  # the blueprint's name says auth, the route is open
+            return {}, 201
+        @bp.get("/users")
+        def get_users():
+            return []
+        @bp.route("/users/<int:id>", methods=["GET", "POST", "PUT"])
+        def update_user(id):
+            return {}
+        @bp.post("/orgs/<org>/members")
+        def add_member(org):
+            return {}
+        @bp.route("/accounts/", methods=["GET", "POST"])
+        def accounts():
+            return {}
+        @bp.post("/projects")
+        def create_project():
+            return {}
+        class MemberList(MethodView):
+            def get(self):
+                return []
+            def post(self):
+                return {}
+        class UserList(MethodView):
+            def get(self):
+                return []
+        bp.add_url_rule("/members", view_func=MemberList.as_view("members"))
+        bp.add_url_rule("/v2/users", view_func=UserList.as_view("users"))
+        class AccountList(MethodView):
+            decorators = [login_required]
+            def post(self):
+                return {}
+        bp.add_url_rule("/v2/accounts", view_func=AccountList.as_view("v2_accounts"))
+        @bp.post("/admin/users")
+        @login_required
+        @admin_required
+        def admin_create_user():  # user management behind a login: not a sign-up
+            return {}, 201
+        @bp.post("/v1/users")
+        @anon_allowed
+        def docker_users():  # quay's docker login/sign-up: open to anyone
+            return {}
+        class ProtectedResource(MethodView):
+            decorators = [jwt_required]
+        class UsersResource(ProtectedResource):  # gramps: the base class requires a JWT
+            def post(self):
+                return {}
+        bp.add_url_rule("/v3/users", view_func=UsersResource.as_view("v3_users"))
+        @bp.post("/v4/users")
+        def keystone_users():  # keystone: the policy check is in the body
+            ENFORCER.enforce_call(action="identity:create_user")
+            return {}
+        @bp.post("/v5/users")
+        def admin_only_users():
+            if not current_user.is_admin:
+                abort(403)
+            return {}
+        """,
+    }
+    expected = [
+        "POST /api/accounts/ (accounts)",
+        "POST /api/members (MemberList)",
+        "POST /api/users (create_user)",
+        "POST /api/v1/users (docker_users)",
+        "POST /auth/members (join)",
+    ]
+    assert rate002_urls(tmp_path, capsys, files) == expected
+    # the lazy parser reads these route blocks (parsing.AUTH_HINT_WORDS), so a full parse finds the same
+    full = scan(tmp_path, files, capsys, "--select", "RATE002", "--full-parse")
+    assert sorted(f["message"].split("route ")[1].split(" has ")[0] for f in full) == expected
+
+
+def _rate002_hints(tmp_path, capsys, files) -> dict[str, str]:
+    found = scan(tmp_path, files, capsys, "--select", "RATE002")
+    return {f["message"].split(" (")[0].removeprefix("authentication route "): f["hint"] for f in found}
+
+
+def test_rate002_hint_names_the_limit_for_the_kind_of_route(tmp_path, capsys):
+    """Login and token routes 10 per minute; password reset, sign-up and OTP 3 per hour, as
+    docs/skill/adapting.md says."""
+    files = {
+        "app/auth.py": """
+        from flask import Blueprint
+        bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+        @bp.post("/login")
+        def login():
+            return {}
+        @bp.post("/token/refresh")
+        def refresh():
+            return {}
+        @bp.post("/password-reset")
+        def password_reset():
+            return {}
+        @bp.post("/register")
+        def register():
+            return {}
+        @bp.post("/verify-otp")
+        def verify_otp():
+            return {}
+        @bp.post("/users")
+        def create_user():
+            return {}
+        """,
+    }
+    hints = _rate002_hints(tmp_path, capsys, files)
+    limits = {url: hint.split('@limiter.limit("')[1].split('")')[0] for url, hint in hints.items()}
+    assert limits == {
+        "POST /api/auth/login": "10 per minute",
+        "POST /api/auth/token/refresh": "10 per minute",
+        "POST /api/auth/password-reset": "3 per hour",
+        "POST /api/auth/register": "3 per hour",
+        "POST /api/auth/verify-otp": "3 per hour",
+        "POST /api/auth/users": "3 per hour",
+    }
+    assert hints["POST /api/auth/register"].startswith('A sign-up route: put @limiter.limit("3 per hour")')
+    assert hints["POST /api/auth/users"].startswith("A sign-up route")
+    assert hints["POST /api/auth/verify-otp"].startswith("An OTP route")
+    assert hints["POST /api/auth/login"] == (
+        'A login/token route: put @limiter.limit("10 per minute") directly under its route decorator (login and '
+        "token routes 10 per minute; password reset, sign-up and OTP 3 per hour)."
+    )
+
+
+def test_recommended_limits_agree_with_skill_md_and_adapting_md():
+    """The hint's limits are the ones SKILL.md and docs/skill/adapting.md teach."""
+    import sys
+
+    from ..util import REPO
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from validator.rules.rate_limit import LIMIT_KINDS, LOGIN_LIMIT
+
+    skill = " ".join((REPO / "SKILL.md").read_text().split())
+    adapting = " ".join((REPO / "docs" / "skill" / "adapting.md").read_text().split())
+    assert f'@limiter.limit("{LOGIN_LIMIT[1]}")` (login)' in skill
+    assert '@limiter.limit("3 per hour")` (password reset)' in skill
+    assert {limit for _, limit, _, _ in LIMIT_KINDS} == {"3 per hour"}
+    assert "Sign-up (also an API's `POST /users`) and OTP: use the password-reset limit (`3 per hour`)" in adapting
+    assert "login and token routes `10 per minute`" in adapting
