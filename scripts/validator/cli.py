@@ -54,6 +54,20 @@ examples:
 Docs: docs/validator.md and docs/rules/<CODE>.md."""
 
 
+LIVE_HELP = """\
+Probe a running deployment the way a browser and an attacker see it (standard library HTTP, TLS
+verified unless --insecure, redirects followed on the same host only). At most {per_host} requests per
+host without --burst: the {probes}-request probe set plus same-host redirect hops. The probe set:
+GET the URL; GET --path api and html; GET <api prefix>/__fmw_probe__/missing (404); GET --path
+login (405); 3 GETs with a hostile X-Request-ID (a line break, 1,000 characters, non-ASCII); GET the
+API path from Origin https://evil.example and null; GET the HTML path from evil.example; a preflight
+on the login (else API) path from evil.example; with --origin: GET API, GET HTML and a preflight
+from it. --burst N (opt-in) adds up to N POSTs to the login path, 1 preflight after its 429 and up
+to N preflights to the API path ({per_host} + 2N + 1 per host). Findings: HDR001-004, CORS001-004,
+LOG001, LOG004, RATE002, RATE005, RATE006, APP002, located at the URL.
+Exit 2 when the URL does not answer (refused, timeout, reset, not HTTP, TLS failure, bad URL)."""
+
+
 def _codes(values) -> list[str]:
     out = []
     for v in values or []:
@@ -82,6 +96,7 @@ class _Args:
         self.paths, self.select, self.ignore = [], None, None
         self.format, self.fail_on, self.config = "text", "warning", None
         self.list_rules, self.explain, self.app, self.full_parse = False, None, None, False
+        self.url = None
 
 
 _VALUED = {"--format": ("format", FORMATS), "--fail-on": ("fail_on", SEVERITIES), "--config": ("config", None)}
@@ -125,6 +140,8 @@ def fast_parse(argv: list[str]):
 
 def build_parser():
     import argparse  # only for --help, errors and uncommon command lines: see fast_parse
+
+    from .live import PROBE_SET_SIZE, max_requests_per_host
 
     class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         # argparse creates a formatter for every add_argument() and, given no width, sizes it via shutil.
@@ -175,6 +192,38 @@ def build_parser():
         "(\"app:create_app('testing')\") from PATH and probe it with Flask's test client "
         "(docs/validator.md, Runtime audit)",
     )
+    live = p.add_argument_group(
+        "live audit (--url)",
+        LIVE_HELP.format(per_host=max_requests_per_host(), probes=PROBE_SET_SIZE),
+    )
+    live.add_argument(
+        "--url",
+        action="append",
+        metavar="URL",
+        help="audit this running http(s) deployment over the network instead of scanning files; repeatable",
+    )
+    live.add_argument(
+        "--path",
+        action="append",
+        metavar="KIND=PATH",
+        help="api=/api/health, html=/, login=/api/auth/login: paths on the host to probe (config: live-paths)",
+    )
+    live.add_argument(
+        "--origin",
+        metavar="ORIGIN",
+        help="an origin the site allows (https://app.example.com), for the allowed-origin checks "
+        "(config: live-origin)",
+    )
+    live.add_argument(
+        "--burst",
+        type=int,
+        default=0,
+        metavar="N",
+        help="opt in to the rate-limit probe: up to N POSTs to the login path, then 1 preflight",
+    )
+    live.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-request timeout (default 10)")
+    live.add_argument("--deadline", type=float, default=60.0, metavar="S", help="overall deadline (default 60)")
+    live.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (said in the output)")
     p.add_argument("--full-parse", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -271,6 +320,10 @@ def main(argv=None) -> int:
             return list_rules()
         if args.explain:
             return explain(args.explain)
+        if args.url:
+            from .live import run_live
+
+            return run_live(args)
         if args.app is not None:
             from .runtime import run_app
 

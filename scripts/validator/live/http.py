@@ -1,0 +1,182 @@
+"""The live audit's HTTP client: standard library only (http.client + ssl), one connection per request.
+
+Manners, enforced here rather than by each probe: a budget of requests per host (``BudgetSpent``), a
+per-request timeout and an overall deadline (``LiveError``), redirects followed only to the same host,
+TLS verified unless ``insecure``, at most ``MAX_BODY`` bytes of a body read. Every failure becomes a
+``LiveError`` with a one-line reason, never a raw exception.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from urllib.parse import urljoin, urlsplit
+
+from .. import __version__
+
+MAX_BODY = 64 * 1024
+MAX_REDIRECTS = 3
+USER_AGENT = f"flask-middleware-validator/{__version__} (live audit; validate.py --url)"
+
+
+class LiveError(Exception):
+    """A request that got no usable HTTP answer; the message is one line."""
+
+
+class BudgetSpent(LiveError):
+    """The per-host request budget (or the overall deadline) is used up: the request was not sent."""
+
+
+class Response:
+    def __init__(self, method: str, url: str, status: int, headers: list, body: bytes):
+        self.method = method
+        self.url = url
+        self.status = status
+        self.headers = headers  # [(name, value)] as received, duplicates kept
+        self.body = body
+
+    def header(self, name: str):
+        values = self.all(name)
+        return values[0] if values else None
+
+    def all(self, name: str) -> list:
+        low = name.lower()
+        return [v for k, v in self.headers if k.lower() == low]
+
+    def names(self) -> set:
+        return {k.lower() for k, _ in self.headers}
+
+    @property
+    def path(self) -> str:
+        parts = urlsplit(self.url)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    @property
+    def media_type(self) -> str:
+        return (self.header("Content-Type") or "").split(";")[0].strip().lower()
+
+    def label(self) -> str:
+        """``GET /api/health (200, application/json)``: how a finding names the exchange."""
+        kind = f", {self.media_type}" if self.media_type else ""
+        return f"{self.method} {self.path} ({self.status}{kind})"
+
+
+def host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def check_url(url: str) -> str:
+    """The URL if it is an absolute http(s) URL with a host and a valid port; else LiveError."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        raise LiveError(f"bad URL {url!r}: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise LiveError(f"bad URL {url!r}: only http:// and https:// URLs can be audited")
+    if not parts.hostname:
+        raise LiveError(f"bad URL {url!r}: no host")
+    if port == 0:
+        raise LiveError(f"bad URL {url!r}: port 0")
+    return url
+
+
+class Client:
+    def __init__(self, timeout: float, deadline: float, insecure: bool, budget: int):
+        self.timeout = timeout
+        self.deadline = time.monotonic() + deadline
+        self.deadline_s = deadline
+        self.insecure = insecure
+        self.budget = budget  # requests per host, redirects included
+        self.sent: dict[str, int] = {}
+        if insecure:
+            self.tls = ssl._create_unverified_context()  # noqa: S323 - only with --insecure, said in the output
+        else:
+            self.tls = ssl.create_default_context()
+
+    def total_sent(self) -> int:
+        return sum(self.sent.values())
+
+    def request(self, method: str, url: str, headers=None, body: bytes | None = None) -> Response:
+        """Send one request; follow up to MAX_REDIRECTS redirects that stay on the same host."""
+        start = urlsplit(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = self._once(method, url, headers or {}, body)
+            location = resp.header("Location")
+            if resp.status not in (301, 302, 303, 307, 308) or not location:
+                return resp
+            target = urljoin(url, location)
+            parts = urlsplit(target)
+            if parts.scheme not in ("http", "https") or parts.hostname != start.hostname:
+                return resp  # another host: judged as the redirect it is, never followed
+            if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                method, body = "GET", None
+            url = target
+        return resp
+
+    def _once(self, method: str, url: str, headers: dict, body: bytes | None) -> Response:
+        key = host_key(url)
+        if self.sent.get(key, 0) >= self.budget:
+            raise BudgetSpent(f"request budget of {self.budget} for {key} spent; {method} {url} not sent")
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise BudgetSpent(f"overall deadline of {self.deadline_s:g}s (--deadline) passed; {method} {url} not sent")
+        self.sent[key] = self.sent.get(key, 0) + 1
+        timeout = min(self.timeout, remaining)
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=self.tls)
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        started = time.monotonic()
+        try:
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            given = {k.lower() for k in headers}
+            defaults = {"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"}
+            for name, value in [(k, v) for k, v in defaults.items() if k.lower() not in given] + list(headers.items()):
+                conn.putheader(name, value)
+            if body is not None:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            raw = conn.getresponse()
+            data = b""
+            if method != "HEAD":
+                while len(data) < MAX_BODY:
+                    if time.monotonic() - started > timeout:
+                        raise socket.timeout("body")
+                    chunk = raw.read1(MAX_BODY - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+            return Response(method, url, raw.status, list(raw.getheaders()), data)
+        except ssl.SSLCertVerificationError as exc:
+            raise LiveError(
+                f"{method} {url}: TLS certificate verification failed ({exc.verify_message or exc.reason}); "
+                "--insecure skips the check"
+            ) from None
+        except ssl.SSLError as exc:
+            raise LiveError(f"{method} {url}: TLS handshake failed ({exc.reason or exc})") from None
+        except (socket.timeout, TimeoutError):
+            if timeout == self.timeout:
+                raise LiveError(f"{method} {url}: no complete answer within {timeout:g}s (--timeout)") from None
+            raise LiveError(
+                f"{method} {url}: no complete answer before the overall deadline of {self.deadline_s:g}s (--deadline)"
+            ) from None
+        except ConnectionRefusedError:
+            raise LiveError(f"{method} {url}: connection refused (is the server running at {key}?)") from None
+        except socket.gaierror as exc:
+            raise LiveError(f"{method} {url}: cannot resolve {parts.hostname!r} ({exc.strerror or exc})") from None
+        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
+            raise LiveError(f"{method} {url}: the server closed or reset the connection without an answer") from None
+        except http.client.HTTPException as exc:
+            what = type(exc).__name__
+            detail = " ".join(str(exc).split())[:80]
+            raise LiveError(f"{method} {url}: the answer is not valid HTTP ({what}: {detail!r})") from None
+        except OSError as exc:
+            raise LiveError(f"{method} {url}: {exc.strerror or type(exc).__name__}") from None
+        finally:
+            conn.close()
