@@ -100,7 +100,9 @@ def answer_once_then_hang():
         if not served:
             served.append(1)
             read_request(conn)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            )
             conn.close()
             return
         hang(conn)
@@ -110,13 +112,16 @@ def answer_once_then_hang():
 
 class Recorder(ThreadingHTTPServer):
     """An HTTP server that records (method, path, headers) of every request and answers from ``routes``:
-    path -> (status, [(header, value)], body). Unknown paths answer a JSON 404."""
+    "METHOD /path" or "/path" -> (status, [(header, value)], body); a header value may be a function of
+    the request handler (None: not sent); "*" answers unknown paths (default: a bare JSON 404). ``banner``
+    replaces http.server's ``Server: BaseHTTP/x Python/y``."""
 
     daemon_threads = True
 
-    def __init__(self, routes: dict, tls: ssl.SSLContext | None = None):
+    def __init__(self, routes: dict, tls: ssl.SSLContext | None = None, banner: str | None = None):
         super().__init__(("127.0.0.1", 0), _RecordingHandler)
         self.routes = routes
+        self.banner = banner
         self.seen: list[tuple[str, str, dict]] = []
         if tls is not None:
             self.socket = tls.wrap_socket(self.socket, server_side=True)
@@ -144,20 +149,27 @@ class _RecordingHandler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         self.server.seen.append((self.command, self.path, dict(self.headers)))
-        status, headers, body = self.server.routes.get(
-            self.path, (404, [("Content-Type", "application/json")], b'{"error": "not_found"}')
+        routes = self.server.routes
+        status, headers, body = routes.get(
+            f"{self.command} {self.path}",
+            routes.get(
+                self.path, routes.get("*", (404, [("Content-Type", "application/json")], b'{"error": "not_found"}'))
+            ),
         )
-        if callable(body):
-            body = body(self)
         self.send_response(status)
         for name, value in headers:
-            self.send_header(name, value.format(host=self.headers.get("Host", "")))
+            value = value(self) if callable(value) else value
+            if value is not None:
+                self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
     do_GET = do_POST = do_OPTIONS = do_HEAD = _answer
+
+    def version_string(self) -> str:
+        return self.server.banner or super().version_string()
 
     def log_message(self, *args) -> None:  # keep the test output clean
         pass
