@@ -54,6 +54,7 @@ examples:
 Docs: docs/validator.md and docs/rules/<CODE>.md."""
 
 
+LIVE_TIMEOUT, LIVE_DEADLINE = 10.0, 60.0  # seconds: per request, and for the whole --url run
 LIVE_HELP = """\
 Probe a running deployment the way a browser and an attacker see it (standard library HTTP, TLS
 verified unless --insecure, redirects followed on the same host only). At most {per_host} requests per
@@ -96,7 +97,9 @@ class _Args:
         self.paths, self.select, self.ignore = [], None, None
         self.format, self.fail_on, self.config = "text", "warning", None
         self.list_rules, self.explain, self.app, self.full_parse = False, None, None, False
-        self.url = None
+        # --url (live audit) options: argparse's defaults, so the two parsers give the same Namespace
+        self.url, self.path, self.origin, self.burst = None, None, None, 0
+        self.timeout, self.deadline, self.insecure = LIVE_TIMEOUT, LIVE_DEADLINE, False
 
 
 _VALUED = {"--format": ("format", FORMATS), "--fail-on": ("fail_on", SEVERITIES), "--config": ("config", None)}
@@ -138,10 +141,47 @@ def fast_parse(argv: list[str]):
     return args
 
 
+def _live_arguments(p) -> None:
+    """The --url options, in their own help section with the probe set."""
+    from .live import PROBE_SET_SIZE, max_requests_per_host
+
+    live = p.add_argument_group(
+        "live audit (--url)",
+        LIVE_HELP.format(per_host=max_requests_per_host(), probes=PROBE_SET_SIZE),
+    )
+    live.add_argument(
+        "--url",
+        action="append",
+        metavar="URL",
+        help="audit this running http(s) deployment over the network instead of scanning files; repeatable",
+    )
+    live.add_argument(
+        "--path",
+        action="append",
+        metavar="KIND=PATH",
+        help="api=/api/health, html=/, login=/api/auth/login: paths on the host to probe (config: live-paths)",
+    )
+    live.add_argument(
+        "--origin",
+        metavar="ORIGIN",
+        help="an origin the site allows (https://app.example.com), for the allowed-origin checks "
+        "(config: live-origin)",
+    )
+    live.add_argument(
+        "--burst",
+        type=int,
+        default=0,
+        metavar="N",
+        help="opt in to the rate-limit probe: up to N POSTs to the login path, 1 preflight after the 429, "
+        "up to N preflights to the API path",
+    )
+    live.add_argument("--timeout", type=float, default=LIVE_TIMEOUT, metavar="S", help="per request (default 10)")
+    live.add_argument("--deadline", type=float, default=LIVE_DEADLINE, metavar="S", help="whole run (default 60)")
+    live.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (said in the output)")
+
+
 def build_parser():
     import argparse  # only for --help, errors and uncommon command lines: see fast_parse
-
-    from .live import PROBE_SET_SIZE, max_requests_per_host
 
     class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         # argparse creates a formatter for every add_argument() and, given no width, sizes it via shutil.
@@ -192,38 +232,7 @@ def build_parser():
         "(\"app:create_app('testing')\") from PATH and probe it with Flask's test client "
         "(docs/validator.md, Runtime audit)",
     )
-    live = p.add_argument_group(
-        "live audit (--url)",
-        LIVE_HELP.format(per_host=max_requests_per_host(), probes=PROBE_SET_SIZE),
-    )
-    live.add_argument(
-        "--url",
-        action="append",
-        metavar="URL",
-        help="audit this running http(s) deployment over the network instead of scanning files; repeatable",
-    )
-    live.add_argument(
-        "--path",
-        action="append",
-        metavar="KIND=PATH",
-        help="api=/api/health, html=/, login=/api/auth/login: paths on the host to probe (config: live-paths)",
-    )
-    live.add_argument(
-        "--origin",
-        metavar="ORIGIN",
-        help="an origin the site allows (https://app.example.com), for the allowed-origin checks "
-        "(config: live-origin)",
-    )
-    live.add_argument(
-        "--burst",
-        type=int,
-        default=0,
-        metavar="N",
-        help="opt in to the rate-limit probe: up to N POSTs to the login path, then 1 preflight",
-    )
-    live.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per-request timeout (default 10)")
-    live.add_argument("--deadline", type=float, default=60.0, metavar="S", help="overall deadline (default 60)")
-    live.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (said in the output)")
+    _live_arguments(p)
     p.add_argument("--full-parse", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p

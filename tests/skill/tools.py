@@ -137,6 +137,8 @@ def copy_committed_bundle(dest_parent: Path, folder_name: str = SKILL_NAME) -> P
 def clone_head(dest: Path) -> Path:
     """``git clone`` of the repository's committed HEAD: uncommitted files do not count."""
     run(["git", "clone", "--quiet", "--no-hardlinks", REPO_ROOT, dest], check=True, timeout=120)
+    # The README installs `@main`; a clone made from a branch's worktree has no local main: make it HEAD.
+    run(["git", "-C", dest, "checkout", "--quiet", "-B", "main"], check=True, timeout=60)
     return dest
 
 
