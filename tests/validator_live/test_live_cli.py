@@ -4,12 +4,14 @@ rules each answer triggers, redirects, the output formats, the config file and u
 from __future__ import annotations
 
 import json
+import os
 import ssl
+import subprocess
 
 import pytest
 
 from .rawservers import Recorder
-from .util import codes, live, messages, one_error_line, run
+from .util import VALIDATE, codes, live, messages, one_error_line, run
 
 JSON = ("Content-Type", "application/json")
 HTML = ("Content-Type", "text/html; charset=utf-8")
@@ -245,3 +247,17 @@ def test_usage_errors_exit_2_with_one_line(args, error):
     proc = run(*args)
     assert proc.returncode == 2
     assert error in one_error_line(proc.stderr)
+
+
+@pytest.mark.parametrize("version", ["3.9.18", "3.13.0"])
+def test_runs_on_the_oldest_and_newest_supported_python(version, tmp_path):
+    python = f"/root/.pyenv/versions/{version}/bin/python"
+    if not os.path.exists(python):
+        pytest.skip(f"Python {version} not installed at {python}")
+    with Recorder(FAULTY_SITE) as site:
+        proc = subprocess.run(
+            [python, str(VALIDATE), "--url", f"http://127.0.0.1:{site.port}/", "--select", "HDR004"],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert " HDR004 [warning] GET / (200, text/html) sends X-XSS-Protection: 1; mode=block" in proc.stdout

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 from tests.support.servers import REPO_ROOT
 
@@ -15,10 +16,11 @@ VALIDATE = REPO_ROOT / "scripts" / "validate.py"
 def run(*args, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SSL_CERT_FILE")}
     environment.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, str(VALIDATE), *map(str, args)],
-        capture_output=True, text=True, cwd=cwd or REPO_ROOT, env=environment, timeout=300,
-    )
+    with tempfile.TemporaryDirectory() as empty:  # no .flask-middleware.yml to discover (the repo has one)
+        proc = subprocess.run(
+            [sys.executable, str(VALIDATE), *map(str, args)],
+            capture_output=True, text=True, cwd=cwd or empty, env=environment, timeout=300,
+        )
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     return proc
 
