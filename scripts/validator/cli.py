@@ -29,7 +29,7 @@ rules (--list-rules for the table, --explain CODE for the full page):
 exit status:
   0  no finding at or above --fail-on (default: warning)
   1  findings at or above --fail-on
-  2  usage error, bad config file, missing/unreadable path
+  2  usage error, bad config file, missing/unreadable path, a --url that does not answer
 
 config file: .flask-middleware.yml (or .yaml) at the scanned root, or --config FILE:
   select: [CORS, RATE001]          # only these codes/prefixes

@@ -17,6 +17,7 @@ REFERENCE_PATHS = ("--path", "login=/api/auth/login", "--path", "api=/api/health
 def test_seed_under_gunicorn_shows_what_the_wire_carries(seed_server):
     url = f"http://127.0.0.1:{seed_server.port}/"
     code, data, _ = live("--url", url, *SEED_PATHS, "--origin", ALLOWED_ORIGIN, "--burst", "51")
+    assert f"{url}: POST /api/auth/login (429, text/html): the 429's body is text/html, not JSON" in data["notes"]
     assert code == 1
     assert codes(data) == {"HDR003", "HDR004", "LOG004", "RATE005", "RATE006"}
     assert all(f["path"] == url and f["line"] == 1 for f in data["findings"])
@@ -30,7 +31,7 @@ def test_seed_under_gunicorn_shows_what_the_wire_carries(seed_server):
     assert preflight.startswith("OPTIONS /api/items: preflight ") and "answered 429" in preflight
     [unreadable] = messages(data, "RATE006")
     assert unreadable == (
-        "POST /api/auth/login 429 (attempt 11 of --burst 51): the body is text/html, not JSON; no Retry-After"
+        "POST /api/auth/login 429 (attempt 11 of --burst 51): no Retry-After"
     )
 
 

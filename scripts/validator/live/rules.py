@@ -183,8 +183,9 @@ def request_id_echo(probe):
 
 
 def burst_answer(probe):
-    """Under --burst: RATE002 when no 429 came; RATE006 when the 429 is not JSON, has no Retry-After,
-    or (with --origin) is not readable by that origin."""
+    """Under --burst: RATE002 when no 429 came; RATE006 when the 429 has no Retry-After or (with --origin)
+    is not readable by that origin. An HTML body is a note, as in --app: clients act on status and
+    Retry-After (docs/rules/RATE006.md)."""
     burst = [x for x in probe.exchanges if x.kind == "burst"]
     if not burst:
         return
@@ -199,7 +200,7 @@ def burst_answer(probe):
     x = limited[0]
     problems = []
     if "json" not in x.resp.media_type:
-        problems.append(f"the body is {x.resp.media_type or 'untyped'}, not JSON")
+        probe.note(f"{x.resp.label()}: the 429's body is {x.resp.media_type or 'untyped'}, not JSON")
     if x.resp.header("Retry-After") is None:
         problems.append("no Retry-After")
     if x.origin:
