@@ -92,6 +92,15 @@ def garbage(conn) -> None:
     conn.close()
 
 
+def trickle(conn) -> None:
+    """A status line, then one header byte every 50 ms for ever: each read succeeds, the answer never ends."""
+    read_request(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    while True:
+        conn.sendall(b"X")
+        threading.Event().wait(0.05)
+
+
 def answer_once_then_hang():
     """The first connection gets a minimal valid answer; every later one hangs."""
     served = []

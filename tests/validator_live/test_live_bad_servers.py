@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.servers import free_port
 
-from .rawservers import RawServer, answer_once_then_hang, garbage, hang, reset
+from .rawservers import RawServer, answer_once_then_hang, garbage, hang, reset, trickle
 from .util import codes, live, one_error_line, run
 
 
@@ -18,6 +18,14 @@ def test_a_server_that_hangs_times_out_with_exit_2():
     assert one_error_line(proc.stderr) == (
         f"validate.py: error: GET http://127.0.0.1:{server.port}/: no complete answer within 0.5s (--timeout)"
     )
+
+
+def test_a_server_trickling_bytes_is_cut_off_by_the_timeout():
+    """Every read returns within the socket timeout; the per-request timeout still ends the exchange."""
+    with RawServer(trickle) as server:
+        proc = run("--url", f"http://127.0.0.1:{server.port}/", "--timeout", "0.5")
+    assert proc.returncode == 2
+    assert one_error_line(proc.stderr).endswith("no complete answer within 0.5s (--timeout)")
 
 
 def test_the_overall_deadline_bounds_a_hanging_server():
@@ -69,6 +77,7 @@ def test_tls_to_a_plain_http_server_gives_exit_2():
         ("http:///path", "no host"),
         ("http://127.0.0.1:99999/", "Port out of range 0-65535"),
         ("127.0.0.1:8000", "only http:// and https:// URLs can be audited"),
+        ("http://127.0.0.1/a b", "spaces, control or non-ASCII characters"),
     ],
 )
 def test_a_bad_url_gives_exit_2(url, why):

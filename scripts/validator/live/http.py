@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
 import time
 from urllib.parse import urljoin, urlsplit
 
@@ -79,6 +80,8 @@ def check_url(url: str) -> str:
         raise LiveError(f"bad URL {url!r}: only http:// and https:// URLs can be audited")
     if not parts.hostname:
         raise LiveError(f"bad URL {url!r}: no host")
+    if any(c.isspace() or ord(c) < 32 or ord(c) > 126 for c in url):
+        raise LiveError(f"bad URL {url!r}: spaces, control or non-ASCII characters (percent-encode them)")
     if port == 0:
         raise LiveError(f"bad URL {url!r}: port 0")
     return url
@@ -127,56 +130,81 @@ class Client:
         self.sent[key] = self.sent.get(key, 0) + 1
         timeout = min(self.timeout, remaining)
         parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if parts.scheme == "https":
             conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=self.tls)
         else:
             conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-        started = time.monotonic()
+        # The socket timeout bounds each read; a server trickling a byte at a time would never trip it.
+        # This watchdog bounds the whole exchange: it shuts the socket down, which wakes a blocked read.
+        expired = threading.Event()
+
+        def expire():
+            expired.set()
+            if conn.sock is not None:
+                try:
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        watchdog = threading.Timer(timeout, expire)
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            conn.putrequest(method, target, skip_accept_encoding=True)
-            given = {k.lower() for k in headers}
-            defaults = {"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"}
-            for name, value in [(k, v) for k, v in defaults.items() if k.lower() not in given] + list(headers.items()):
-                conn.putheader(name, value)
-            if body is not None:
-                conn.putheader("Content-Length", str(len(body)))
-            conn.endheaders(body)
-            raw = conn.getresponse()
-            data = b""
-            if method != "HEAD":
-                while len(data) < MAX_BODY:
-                    if time.monotonic() - started > timeout:
-                        raise socket.timeout("body")
-                    chunk = raw.read1(MAX_BODY - len(data))
-                    if not chunk:
-                        break
-                    data += chunk
-            return Response(method, url, raw.status, list(raw.getheaders()), data)
-        except ssl.SSLCertVerificationError as exc:
-            raise LiveError(
-                f"{method} {url}: TLS certificate verification failed ({exc.verify_message or exc.reason}); "
-                "--insecure skips the check"
-            ) from None
-        except ssl.SSLError as exc:
-            raise LiveError(f"{method} {url}: TLS handshake failed ({exc.reason or exc})") from None
-        except (socket.timeout, TimeoutError):
-            if timeout == self.timeout:
-                raise LiveError(f"{method} {url}: no complete answer within {timeout:g}s (--timeout)") from None
-            raise LiveError(
-                f"{method} {url}: no complete answer before the overall deadline of {self.deadline_s:g}s (--deadline)"
-            ) from None
-        except ConnectionRefusedError:
-            raise LiveError(f"{method} {url}: connection refused (is the server running at {key}?)") from None
-        except socket.gaierror as exc:
-            raise LiveError(f"{method} {url}: cannot resolve {parts.hostname!r} ({exc.strerror or exc})") from None
-        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
-            raise LiveError(f"{method} {url}: the server closed or reset the connection without an answer") from None
-        except http.client.HTTPException as exc:
-            what = type(exc).__name__
-            detail = " ".join(str(exc).split())[:80]
-            raise LiveError(f"{method} {url}: the answer is not valid HTTP ({what}: {detail!r})") from None
-        except OSError as exc:
-            raise LiveError(f"{method} {url}: {exc.strerror or type(exc).__name__}") from None
+            status, received, data = self._exchange(conn, method, parts, headers, body, expired)
+            return Response(method, url, status, received, data)
+        except Exception as exc:  # every failure becomes one line: never a traceback
+            if expired.is_set() or isinstance(exc, (socket.timeout, TimeoutError)):
+                if timeout == self.timeout:
+                    raise LiveError(f"{method} {url}: no complete answer within {timeout:g}s (--timeout)") from None
+                raise LiveError(
+                    f"{method} {url}: no complete answer before the overall deadline of {self.deadline_s:g}s "
+                    "(--deadline)"
+                ) from None
+            raise LiveError(f"{method} {url}: {_reason(exc, key, parts.hostname)}") from None
         finally:
+            watchdog.cancel()
             conn.close()
+
+    @staticmethod
+    def _exchange(conn, method, parts, headers, body, expired):
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        given = {k.lower() for k in headers}
+        defaults = {"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"}
+        for name, value in [(k, v) for k, v in defaults.items() if k.lower() not in given] + list(headers.items()):
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        raw = conn.getresponse()
+        data = b""
+        while method != "HEAD" and len(data) < MAX_BODY:
+            chunk = raw.read1(MAX_BODY - len(data))
+            if not chunk:
+                break
+            data += chunk
+        if expired.is_set():  # the watchdog cut the body short: not a complete answer
+            raise socket.timeout("watchdog")
+        return raw.status, list(raw.getheaders()), data
+
+
+def _reason(exc: BaseException, key: str, hostname: str) -> str:
+    """One line saying why a request got no usable answer."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate verification failed ({exc.verify_message or exc.reason}); --insecure skips the check"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed ({exc.reason or exc})"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused (is the server running at {key}?)"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve {hostname!r} ({exc.strerror or exc})"
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):
+        return "the server closed or reset the connection without an answer"
+    detail = " ".join(str(exc).split())[:80]
+    if isinstance(exc, http.client.HTTPException):
+        return f"the answer is not valid HTTP ({type(exc).__name__}: {detail!r})"
+    if isinstance(exc, OSError):
+        return exc.strerror or f"{type(exc).__name__}: {detail}"
+    return f"cannot send the request ({type(exc).__name__}: {detail})"  # e.g. http.client.InvalidURL
