@@ -39,6 +39,8 @@ config file: .flask-middleware.yml (or .yaml) at the scanned root, or --config F
   rate-limit-decorators: [my_throttle]     # custom decorators that count as rate limits
   production-config: [LiveConfig, "deploy/settings_*.py"]
   exclude: ["examples/**"]
+  live-paths: {{api: /api/health, login: /api/auth/login}}   # --url: like --path
+  live-origin: https://app.example.com                     # --url: like --origin
 
 suppress one line: `# fmw: ignore[CORS004]`, `# fmw: ignore` (all), or `# noqa: CORS004`.
 excluded by default: tests/, tests.py, test_*.py, *_test.py, conftest.py, migrations/, virtualenvs (.venv, venv,

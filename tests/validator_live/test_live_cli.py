@@ -261,3 +261,19 @@ def test_runs_on_the_oldest_and_newest_supported_python(version, tmp_path):
         )
     assert proc.returncode == 1, proc.stderr
     assert " HDR004 [warning] GET / (200, text/html) sends X-XSS-Protection: 1; mode=block" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("live-paths: [/api/health]\n", "'live-paths' must be a mapping of api/html/login -> path"),
+        ("live-paths: {admin: /admin}\n", "'live-paths' must be a mapping of api/html/login -> path"),
+        ("live-origin: [https://app.example.com]\n", "'live-origin' must be an origin"),
+    ],
+)
+def test_a_bad_live_config_is_exit_2(tmp_path, text, error):
+    config = tmp_path / "live.yml"
+    config.write_text(text)
+    proc = run("--url", "http://127.0.0.1:1/", "--config", config)
+    assert proc.returncode == 2
+    assert error in one_error_line(proc.stderr)
