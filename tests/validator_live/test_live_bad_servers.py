@@ -58,8 +58,7 @@ def test_nothing_listening_gives_exit_2():
     proc = run("--url", f"http://127.0.0.1:{port}/")
     assert proc.returncode == 2
     assert one_error_line(proc.stderr) == (
-        f"validate.py: error: GET http://127.0.0.1:{port}/: connection refused (is the server running at "
-        f"127.0.0.1:{port}?)"
+        f"validate.py: error: GET http://127.0.0.1:{port}/: connection refused (is the server running there?)"
     )
 
 

@@ -102,7 +102,7 @@ def test_the_probe_set_in_order_and_never_a_post():
     assert ids[1] == "f" * 1000
     assert ids[2] == "fmw-probe-\u00e9\u2603\U0001f600".encode().decode("latin-1")
     assert ids[0].startswith("fmw-probe") and "fmw-injected" in ids[0]
-    assert f"14 request(s) sent to 127.0.0.1:{site.port} (at most 20)" in data["notes"]
+    assert "14 request(s) sent to 127.0.0.1 (at most 20)" in data["notes"]
 
 
 def test_with_every_path_distinct_the_set_is_15():
@@ -110,7 +110,7 @@ def test_with_every_path_distinct_the_set_is_15():
         _, data, _ = live("--url", f"http://127.0.0.1:{site.port}/start", *ALL_PATHS, "--fail-on", "info")
     assert len(site.seen) == 15
     assert {m for m, _, _ in site.seen} == {"GET", "OPTIONS"}
-    assert f"15 request(s) sent to 127.0.0.1:{site.port} (at most 20)" in data["notes"]
+    assert "15 request(s) sent to 127.0.0.1 (at most 20)" in data["notes"]
 
 
 def test_the_per_host_budget_holds_across_urls():
@@ -118,7 +118,7 @@ def test_the_per_host_budget_holds_across_urls():
         urls = [f"http://127.0.0.1:{site.port}/start", f"http://127.0.0.1:{site.port}/again"]
         _, data, _ = live("--url", urls[0], "--url", urls[1], *ALL_PATHS, "--fail-on", "info")
     assert len(site.seen) == 20
-    assert any(f"request budget of 20 for 127.0.0.1:{site.port} spent" in n for n in data["notes"])
+    assert any("request budget of 20 for 127.0.0.1 spent" in n for n in data["notes"])
 
 
 def test_burst_is_opt_in_and_bounded():
@@ -180,6 +180,19 @@ def tls_context(self_signed_cert):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert), str(key))
     return context
+
+
+def test_an_http_url_redirected_to_https_is_probed_there(tls_context):
+    with Recorder(CLEAN_SITE, tls=tls_context, banner="nginx") as secure:
+        upgrade = {"*": (301, [("Location", f"https://127.0.0.1:{secure.port}/api/health")], b"")}
+        with Recorder(upgrade, banner="nginx") as plain:
+            code, data, _ = live("--url", f"http://127.0.0.1:{plain.port}/api/health", "--insecure", "--select", "HDR")
+    assert [p for _, p, _ in plain.seen] == ["/api/health"]  # only the first request, then https directly
+    assert len(secure.seen) == 8  # the rest of the set (no html, login or origin given)
+    assert f"http://127.0.0.1:{plain.port} redirects to https://127.0.0.1:{secure.port}: the other probes go there" \
+        in " ".join(data["notes"])
+    assert "9 request(s) sent to 127.0.0.1 (at most 20)" in data["notes"]  # one budget for the host name
+    assert code == 1 and codes(data) == {"HDR002"}  # no HSTS on https
 
 
 def test_https_without_hsts_is_hdr002(tls_context):

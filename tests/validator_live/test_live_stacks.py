@@ -40,7 +40,7 @@ def test_seed_without_burst_sends_no_post_and_stays_in_budget(seed_server):
     assert code == 1
     assert codes(data) == {"HDR003", "HDR004", "LOG004"}
     # the 15-request set minus the 3 that need an HTML page (the seed serves none)
-    assert f"12 request(s) sent to 127.0.0.1:{seed_server.port} (at most 20)" in data["notes"]
+    assert "12 request(s) sent to 127.0.0.1 (at most 20)" in data["notes"]
 
 
 def test_reference_under_gunicorn_is_clean(reference_server):
@@ -51,7 +51,7 @@ def test_reference_under_gunicorn_is_clean(reference_server):
     )
     assert (code, data["findings"]) == (0, [])
     # 12 probes (no HTML page) + 10 admitted POSTs + the 429 + 1 preflight after it + 11 free preflights
-    assert f"35 request(s) sent to 127.0.0.1:{server.port} (at most 43)" in data["notes"]
+    assert "35 request(s) sent to 127.0.0.1 (at most 43)" in data["notes"]
 
 
 def test_reference_behind_nginx_is_clean(reference_server, nginx):

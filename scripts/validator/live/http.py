@@ -65,8 +65,8 @@ class Response:
 
 
 def host_key(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    """What the request budget counts per: the host name, whatever the scheme and port."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 def check_url(url: str) -> str:
@@ -197,7 +197,7 @@ def _reason(exc: BaseException, key: str, hostname: str) -> str:
     if isinstance(exc, ssl.SSLError):
         return f"TLS handshake failed ({exc.reason or exc})"
     if isinstance(exc, ConnectionRefusedError):
-        return f"connection refused (is the server running at {key}?)"
+        return "connection refused (is the server running there?)"
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve {hostname!r} ({exc.strerror or exc})"
     if isinstance(exc, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):

@@ -59,7 +59,6 @@ class LiveProbe:
         parts = urlsplit(url)
         self.root = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
         self.base_path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.https = parts.scheme == "https"
         self.paths = dict(paths)  # api, html, login
         self.origin = origin
         self.burst = burst
@@ -84,8 +83,6 @@ class LiveProbe:
                 raise  # the URL itself does not answer: nothing can be audited
             self.note(str(exc))
             return None
-        if resp.url.split("://")[0] == "https":
-            self.https = True  # an http URL redirected to https on the same host
         self.exchanges.append(Exchange(kind, resp, area, origin, sent_id))
         return resp
 
@@ -101,12 +98,22 @@ class LiveProbe:
 
     def discover(self) -> None:
         resp = self.send("base", self.base_path, area="api")
-        if resp is not None and 200 <= resp.status < 300:
+        if resp is None:
+            return
+        final = urlsplit(resp.url)
+        root = urlunsplit((final.scheme, final.netloc, "", "", ""))
+        if root != self.root:  # e.g. http:// redirects to https:// on the same host: probe that directly
+            self.note(f"{self.root} redirects to {root}: the other probes go there")
+            self.root = root
+        if final.scheme != "https":
+            self.note("plain http: Strict-Transport-Security is only checked on https URLs")
+        if 200 <= resp.status < 300:
             if "json" in resp.media_type:
                 self.paths.setdefault("api", self.base_path)
             elif "html" in resp.media_type:
                 self.paths.setdefault("html", self.base_path)
-                self.exchanges[-1].area = "html"
+        if self.paths.get("html") == self.base_path:
+            self.exchanges[-1].area = "html"
         if "api" not in self.paths:
             self.note("no JSON answer at the URL and no --path api=...: the 404 path stands in for the API path")
         if "html" not in self.paths:
