@@ -335,6 +335,10 @@ def main(argv=None) -> int:
             from .live import run_live
 
             return run_live(args)
+        live_only = (args.path, args.origin, args.burst, args.insecure, args.timeout != LIVE_TIMEOUT,
+                     args.deadline != LIVE_DEADLINE)
+        if any(live_only):
+            raise UsageError("--path, --origin, --burst, --insecure, --timeout and --deadline go with --url")
         if args.app is not None:
             from .runtime import run_app
 

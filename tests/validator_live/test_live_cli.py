@@ -254,6 +254,8 @@ def test_the_config_file_gives_paths_and_origin(tmp_path):
         (["--url", "http://127.0.0.1:1/", "--origin", "app.example.com"], "expected an origin like https://"),
         (["--url", "http://127.0.0.1:1/", "--timeout", "0"], "--timeout must be in (0, 300]"),
         (["--url", "http://127.0.0.1:1/", "--select", "NOPE9"], "unknown rule code or prefix 'NOPE9'"),
+        ([".", "--insecure"], "--path, --origin, --burst, --insecure, --timeout and --deadline go with --url"),
+        (["--app", "app", "--burst", "3"], "go with --url"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, error):
