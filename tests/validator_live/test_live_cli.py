@@ -160,6 +160,25 @@ def test_each_fault_on_the_wire_is_named():
     ]
 
 
+def test_without_origin_the_sites_own_origin_stands_in():
+    def own_origin_only(handler):
+        origin = handler.headers.get("Origin", "")
+        return origin if origin == f"http://{handler.headers['Host']}" else None
+
+    site_map = dict(CLEAN_SITE)
+    site_map["OPTIONS /api/auth/login"] = (204, [*GOOD_HEADERS, ("Access-Control-Allow-Origin", own_origin_only)], b"")
+    with Recorder(site_map, banner="nginx") as site:
+        url = f"http://127.0.0.1:{site.port}/"
+        code, data, _ = live("--url", url, "--path", "api=/api/health", "--path", "login=/api/auth/login",
+                             "--fail-on", "info")
+    assert code == 1
+    assert messages(data, "CORS004") == [
+        f"preflight /api/auth/login from http://127.0.0.1:{site.port} (204): no Access-Control-Max-Age"
+    ]
+    assert f"{url}: no --origin: the site's own origin http://127.0.0.1:{site.port} stood in for an allowed one" \
+        in data["notes"]
+
+
 def test_redirects_are_followed_on_the_same_host_only():
     site_map = dict(CLEAN_SITE)
     site_map["/old"] = (301, [("Location", "/api/health")], b"")
@@ -188,10 +207,12 @@ def test_an_http_url_redirected_to_https_is_probed_there(tls_context):
         with Recorder(upgrade, banner="nginx") as plain:
             code, data, _ = live("--url", f"http://127.0.0.1:{plain.port}/api/health", "--insecure", "--select", "HDR")
     assert [p for _, p, _ in plain.seen] == ["/api/health"]  # only the first request, then https directly
-    assert len(secure.seen) == 8  # the rest of the set (no html, login or origin given)
+    assert len(secure.seen) == 10  # the rest of the set (no HTML page, no login)
+    # without --origin, the site's own origin (after the redirect) stands in for an allowed one
+    assert secure.seen[-1][0] == "OPTIONS" and secure.seen[-1][2]["Origin"] == f"https://127.0.0.1:{secure.port}"
     assert f"http://127.0.0.1:{plain.port} redirects to https://127.0.0.1:{secure.port}: the other probes go there" \
         in " ".join(data["notes"])
-    assert "9 request(s) sent to 127.0.0.1 (at most 20)" in data["notes"]  # one budget for the host name
+    assert "11 request(s) sent to 127.0.0.1 (at most 20)" in data["notes"]  # one budget for the host name
     assert code == 1 and codes(data) == {"HDR002"}  # no HSTS on https
 
 
