@@ -62,13 +62,15 @@ Probe a running deployment the way a browser and an attacker see it (standard li
 verified unless --insecure, redirects followed on the same host only). At most {per_host} requests per
 host without --burst: the {probes}-request probe set plus same-host redirect hops. The probe set:
 GET the URL; GET --path api and html; GET <api prefix>/__fmw_probe__/missing (404); GET --path
-login (405); 3 GETs with a hostile X-Request-ID (a line break, 1,000 characters, non-ASCII); GET the
-API path from Origin https://evil.example and null; GET the HTML path from evil.example; a preflight
-on the login (else API) path from evil.example; GET API, GET HTML and a preflight from --origin
-(else the site's own origin). --burst N (opt-in) adds up to N POSTs to the login path, 1 preflight after its 429 and up
-to N preflights to the API path ({per_host} + 2N + 1 per host). Findings: HDR001-004, CORS001-004,
-LOG001, LOG004, RATE002, RATE005, RATE006, APP002, located at the URL.
-Exit 2 when the URL does not answer (refused, timeout, reset, not HTTP, TLS failure, bad URL)."""
+login (405); 3 GETs with a hostile X-Request-ID (a line break, 1,000 characters, non-ASCII); GET
+the API path from Origin https://evil.example and null; GET the HTML page from evil.example; a
+preflight on the login (else API) path from evil.example; GET API, GET HTML and a preflight from
+--origin (else the site's own origin). A 2xx JSON or HTML answer at the URL makes it the API path
+or the HTML page, a password form there gives the login path. --burst N (opt-in) adds up to N
+POSTs to the login path, 1 preflight after its 429 and up to N preflights to the API path
+({per_host} + 2N + 1 per host). Findings: HDR001-004, CORS001-004, LOG001, LOG004, RATE002,
+RATE005, RATE006, APP002, located at the URL. Exit 2 when the URL does not answer (refused,
+timeout, reset, not HTTP, TLS failure) or is not a valid http(s) URL."""
 
 
 def _codes(values) -> list[str]:

@@ -179,6 +179,30 @@ def test_without_origin_the_sites_own_origin_stands_in():
         in data["notes"]
 
 
+LOGIN_PAGE = b"""<!doctype html><title>Sign in</title>
+<form method="get" action="/search"><input name="q"></form>
+<form method="post" action="/session/new"><input name="email"><input type="password" name="password"></form>"""
+
+
+def test_the_login_path_is_found_in_the_pages_password_form():
+    site_map = {**CLEAN_SITE, "/": (200, [HTML, *GOOD_HEADERS], LOGIN_PAGE)}
+    with Recorder(site_map, banner="nginx") as site:
+        url = f"http://127.0.0.1:{site.port}/"
+        live("--url", url, "--burst", "2")
+    assert ("GET", "/session/new") in [(m, p) for m, p, _ in site.seen]  # the 405 probe
+    assert [p for m, p, _ in site.seen if m == "POST"] == ["/session/new", "/session/new"]
+
+
+def test_burst_without_a_login_path_is_exit_2():
+    with Recorder(CLEAN_SITE, banner="nginx") as site:
+        proc = run("--url", f"http://127.0.0.1:{site.port}/", "--burst", "5")
+    assert proc.returncode == 2
+    assert one_error_line(proc.stderr).endswith(
+        "--burst needs the login path: --path login=/your/login (no login form found at the URL)"
+    )
+    assert len(site.seen) == 1  # found out from the first answer, before any other probe
+
+
 def test_redirects_are_followed_on_the_same_host_only():
     site_map = dict(CLEAN_SITE)
     site_map["/old"] = (301, [("Location", "/api/health")], b"")
@@ -269,7 +293,6 @@ def test_the_config_file_gives_paths_and_origin(tmp_path):
     ("args", "error"),
     [
         (["--url", "http://127.0.0.1:1/", "."], "--url audits a running server: it takes no PATH and no --app"),
-        (["--url", "http://127.0.0.1:1/", "--burst", "5"], "--burst needs the login path: --path login=/your/login"),
         (["--url", "http://127.0.0.1:1/", "--path", "admin=/x"], "expected KIND=PATH with KIND one of api, html"),
         (["--url", "http://127.0.0.1:1/", "--path", "api=health"], "a path on the audited host starting with '/'"),
         (["--url", "http://127.0.0.1:1/", "--origin", "app.example.com"], "expected an origin like https://"),

@@ -59,8 +59,6 @@ def _options(args):
     cfg_path = args.config or discover_config(".")
     cfg = load_config_file(cfg_path) if cfg_path else Config()
     paths = parse_paths(args.path, cfg.live_paths)
-    if args.burst and "login" not in paths:
-        raise UsageError("--burst needs the login path: --path login=/your/login")
     origin = args.origin or cfg.live_origin
     if origin:
         try:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from urllib.parse import urlsplit, urlunsplit
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .http import BudgetSpent, LiveError
 
@@ -36,6 +37,41 @@ HOSTILE_IDS = {
     "1,000 characters": "f" * 1000,
     "non-ASCII bytes": "fmw-probe-\u00e9\u2603\U0001f600".encode(),
 }
+
+
+class _LoginForm(HTMLParser):
+    """Finds the action of the first POST form with a password field in an HTML page."""
+
+    def __init__(self):
+        super().__init__()
+        self.form = None  # the action of the form being read, if it is a POST form
+        self.found = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.form = attrs.get("action") or "" if (attrs.get("method") or "").lower() == "post" else None
+        elif tag == "input" and self.form is not None and (attrs.get("type") or "").lower() == "password":
+            self.found = self.found if self.found is not None else self.form
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.form = None
+
+
+def login_form_path(page_url: str, body: bytes) -> str | None:
+    """The same-host path a login form on the page posts to (its action, resolved), if there is one."""
+    parser = _LoginForm()
+    try:
+        parser.feed(body.decode("utf-8", "replace"))
+    except Exception:  # a page html.parser cannot read has no form we can use
+        return None
+    if parser.found is None:
+        return None
+    target = urlsplit(urljoin(page_url, parser.found))
+    if target.hostname != urlsplit(page_url).hostname or not target.path.startswith("/"):
+        return None
+    return target.path
 
 
 class Exchange:
@@ -90,6 +126,8 @@ class LiveProbe:
 
     def run(self) -> None:
         self.discover()
+        if self.burst and not self.paths.get("login"):
+            raise LiveError("--burst needs the login path: --path login=/your/login (no login form found at the URL)")
         self.response_kinds()
         self.request_ids()
         self.cors()
@@ -112,6 +150,10 @@ class LiveProbe:
                 self.paths.setdefault("api", self.base_path)
             elif "html" in resp.media_type:
                 self.paths.setdefault("html", self.base_path)
+                login = login_form_path(resp.url, resp.body)
+                if login and "login" not in self.paths:
+                    self.paths["login"] = login
+                    self.note(f"login path {login} taken from the page's password form")
         if self.paths.get("html") == self.base_path:
             self.exchanges[-1].area = "html"
         if "api" not in self.paths:
