@@ -296,6 +296,7 @@ def test_the_config_file_gives_paths_and_origin(tmp_path):
         (["--url", "http://127.0.0.1:1/", "--path", "admin=/x"], "expected KIND=PATH with KIND one of api, html"),
         (["--url", "http://127.0.0.1:1/", "--path", "api=health"], "a path on the audited host starting with '/'"),
         (["--url", "http://127.0.0.1:1/", "--origin", "app.example.com"], "expected an origin like https://"),
+        (["--url", "http://127.0.0.1:1/", "--origin", "https://app.example.com/x"], "expected an origin like"),
         (["--url", "http://127.0.0.1:1/", "--timeout", "0"], "--timeout must be in (0, 300]"),
         (["--url", "http://127.0.0.1:1/", "--select", "NOPE9"], "unknown rule code or prefix 'NOPE9'"),
         ([".", "--insecure"], "--path, --origin, --burst, --insecure, --timeout and --deadline go with --url"),

@@ -9,6 +9,7 @@ same-host redirects, TLS verification).
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 from ..config import Config, UsageError, discover_config, load_config_file
 from ..findings import Finding, at_or_above
@@ -62,8 +63,10 @@ def _options(args):
     origin = args.origin or cfg.live_origin
     if origin:
         try:
-            check_url(origin)
+            parts = urlsplit(check_url(origin))
         except LiveError:
+            parts = None
+        if parts is None or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
             raise UsageError(f"--origin {origin!r}: expected an origin like https://app.example.com") from None
         origin = origin.rstrip("/")
     return cfg, paths, origin

@@ -100,9 +100,6 @@ class Client:
         else:
             self.tls = ssl.create_default_context()
 
-    def total_sent(self) -> int:
-        return sum(self.sent.values())
-
     def request(self, method: str, url: str, headers=None, body: bytes | None = None) -> Response:
         """Send one request; follow up to MAX_REDIRECTS redirects that stay on the same host."""
         start = urlsplit(url)
