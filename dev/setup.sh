@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian machine: a virtualenv with the pinned test tooling, and the
-# system programs the real-server tests need (redis-server; wrk for bench/). Safe to re-run.
+# system programs the real-server tests need (redis-server; chromium and nginx when named, as
+# dev/test.sh does; wrk for bench/). Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,7 @@ for pkg in "$@"; do
   case "$pkg" in
     wrk) command -v wrk >/dev/null || need+=(wrk) ;;
     chromium) { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || need+=(chromium chromium-driver) ;;
+    nginx) { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || need+=(nginx) ;;
     *) need+=("$pkg") ;;
   esac
 done

@@ -29,7 +29,7 @@ rules (--list-rules for the table, --explain CODE for the full page):
 exit status:
   0  no finding at or above --fail-on (default: warning)
   1  findings at or above --fail-on
-  2  usage error, bad config file, missing/unreadable path
+  2  usage error, bad config file, missing/unreadable path, a --url that does not answer
 
 config file: .flask-middleware.yml (or .yaml) at the scanned root, or --config FILE:
   select: [CORS, RATE001]          # only these codes/prefixes
@@ -39,6 +39,8 @@ config file: .flask-middleware.yml (or .yaml) at the scanned root, or --config F
   rate-limit-decorators: [my_throttle]     # custom decorators that count as rate limits
   production-config: [LiveConfig, "deploy/settings_*.py"]
   exclude: ["examples/**"]
+  live-paths: {{api: /api/health, login: /api/auth/login}}   # --url: like --path
+  live-origin: https://app.example.com                     # --url: like --origin
 
 suppress one line: `# fmw: ignore[CORS004]`, `# fmw: ignore` (all), or `# noqa: CORS004`.
 excluded by default: tests/, tests.py, test_*.py, *_test.py, conftest.py, migrations/, virtualenvs (.venv, venv,
@@ -52,6 +54,23 @@ examples:
   python scripts/validate.py --select CORS,RATE --fail-on error src/
   python scripts/validate.py --explain CORS005
 Docs: docs/validator.md and docs/rules/<CODE>.md."""
+
+
+LIVE_TIMEOUT, LIVE_DEADLINE = 10.0, 60.0  # seconds: per request, and for the whole --url run
+LIVE_HELP = """\
+Probe a running deployment the way a browser and an attacker see it (standard library HTTP, TLS
+verified unless --insecure, redirects followed on the same host only). At most {per_host} requests per
+host without --burst: the {probes}-request probe set plus same-host redirect hops. The probe set:
+GET the URL; GET --path api and html; GET <api prefix>/__fmw_probe__/missing (404); GET --path
+login (405); 3 GETs with a hostile X-Request-ID (a line break, 1,000 characters, non-ASCII); GET
+the API path from Origin https://evil.example and null; GET the HTML page from evil.example; a
+preflight on the login (else API) path from evil.example; GET API, GET HTML and a preflight from
+--origin (else the site's own origin). A 2xx JSON or HTML answer at the URL makes it the API path
+or the HTML page, a password form there gives the login path. --burst N (opt-in) adds up to N
+POSTs to the login path, 1 preflight after its 429 and up to N preflights to the API path
+({per_host} + 2N + 1 per host). Findings: HDR001-004, CORS001-004, LOG001, LOG004, RATE002,
+RATE005, RATE006, APP002, located at the URL. Exit 2 when the URL does not answer (refused,
+timeout, reset, not HTTP, TLS failure) or is not a valid http(s) URL."""
 
 
 def _codes(values) -> list[str]:
@@ -82,6 +101,9 @@ class _Args:
         self.paths, self.select, self.ignore = [], None, None
         self.format, self.fail_on, self.config = "text", "warning", None
         self.list_rules, self.explain, self.app, self.full_parse = False, None, None, False
+        # --url (live audit) options: argparse's defaults, so the two parsers give the same Namespace
+        self.url, self.path, self.origin, self.burst = None, None, None, 0
+        self.timeout, self.deadline, self.insecure = LIVE_TIMEOUT, LIVE_DEADLINE, False
 
 
 _VALUED = {"--format": ("format", FORMATS), "--fail-on": ("fail_on", SEVERITIES), "--config": ("config", None)}
@@ -121,6 +143,45 @@ def fast_parse(argv: list[str]):
             return None
         setattr(args, attr, value)
     return args
+
+
+def _live_arguments(p) -> None:
+    """The --url options, in their own help section with the probe set."""
+    from .live import PROBE_SET_SIZE, max_requests_per_host
+
+    live = p.add_argument_group(
+        "live audit (--url)",
+        LIVE_HELP.format(per_host=max_requests_per_host(), probes=PROBE_SET_SIZE),
+    )
+    live.add_argument(
+        "--url",
+        action="append",
+        metavar="URL",
+        help="audit this running http(s) deployment over the network instead of scanning files; repeatable",
+    )
+    live.add_argument(
+        "--path",
+        action="append",
+        metavar="KIND=PATH",
+        help="api=/api/health, html=/, login=/api/auth/login: paths on the host to probe (config: live-paths)",
+    )
+    live.add_argument(
+        "--origin",
+        metavar="ORIGIN",
+        help="an origin the site allows (https://app.example.com), for the allowed-origin checks "
+        "(config: live-origin)",
+    )
+    live.add_argument(
+        "--burst",
+        type=int,
+        default=0,
+        metavar="N",
+        help="opt in to the rate-limit probe: up to N POSTs to the login path, 1 preflight after the 429, "
+        "up to N preflights to the API path",
+    )
+    live.add_argument("--timeout", type=float, default=LIVE_TIMEOUT, metavar="S", help="per request (default 10)")
+    live.add_argument("--deadline", type=float, default=LIVE_DEADLINE, metavar="S", help="whole run (default 60)")
+    live.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (said in the output)")
 
 
 def build_parser():
@@ -176,6 +237,7 @@ def build_parser():
         "microblog:create_app, \"app:create_app(config.TestConfig)\") from PATH and probe it with Flask's "
         "test client (docs/validator.md, Runtime audit)",
     )
+    _live_arguments(p)
     p.add_argument("--full-parse", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -272,6 +334,14 @@ def main(argv=None) -> int:
             return list_rules()
         if args.explain:
             return explain(args.explain)
+        if args.url:
+            from .live import run_live
+
+            return run_live(args)
+        live_only = (args.path, args.origin, args.burst, args.insecure, args.timeout != LIVE_TIMEOUT,
+                     args.deadline != LIVE_DEADLINE)
+        if any(live_only):
+            raise UsageError("--path, --origin, --burst, --insecure, --timeout and --deadline go with --url")
         if args.app is not None:
             from .runtime import run_app
 

@@ -22,6 +22,8 @@ KNOWN_KEYS = {
     "rate-limit-decorators": _LIST_OF_STR,
     "production-config": "a list of class names or file globs",
     "exclude": "a list of globs",
+    "live-paths": "a mapping of api/html/login -> path (for --url)",
+    "live-origin": "an origin such as https://app.example.com (for --url)",
 }
 
 
@@ -35,6 +37,8 @@ class Config:
         "auth_route_patterns",
         "exclude",
         "ignore",
+        "live_origin",
+        "live_paths",
         "per_path_ignores",
         "production_config",
         "rate_limit_decorators",
@@ -61,6 +65,8 @@ class Config:
         self.production_config = [] if production_config is None else production_config
         self.exclude = [] if exclude is None else exclude
         self.source = source
+        self.live_paths: dict[str, str] = {}  # --url mode: api/html/login -> path
+        self.live_origin: str | None = None
 
     def __repr__(self):
         return f"Config(source={self.source!r})"
@@ -108,6 +114,16 @@ def parse_config_data(data, where: str) -> Config:
                 cfg.auth_route_patterns.append(re.compile(pattern, re.IGNORECASE))
             except re.error as exc:
                 raise UsageError(f"{where}: bad regular expression {pattern!r} in auth-route-patterns: {exc}") from None
+    if "live-paths" in data:
+        lp = data["live-paths"]
+        ok = isinstance(lp, dict) and all(k in ("api", "html", "login") and isinstance(v, str) for k, v in lp.items())
+        if not ok:
+            raise UsageError(f"{where}: 'live-paths' must be {KNOWN_KEYS['live-paths']}, got {lp!r}")
+        cfg.live_paths = {k: v.strip() for k, v in lp.items()}
+    if "live-origin" in data:
+        if not isinstance(data["live-origin"], str):
+            raise UsageError(f"{where}: 'live-origin' must be {KNOWN_KEYS['live-origin']}")
+        cfg.live_origin = data["live-origin"].strip()
     for key in ("rate-limit-decorators", "production-config", "exclude"):
         if key in data:
             setattr(cfg, key.replace("-", "_"), _str_list(data[key], key, where))

@@ -47,6 +47,11 @@ class Finding:
         return SEVERITY_RANK[self.severity]
 
 
+def is_url(path: str) -> bool:
+    """A live-audit (--url) finding is located at the URL it was seen on, not in a file."""
+    return "://" in path
+
+
 def at_or_above(findings: list[Finding], level: str) -> list[Finding]:
     threshold = SEVERITY_RANK[level]
     return [f for f in findings if SEVERITY_RANK[f.severity] >= threshold]

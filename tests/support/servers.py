@@ -171,3 +171,61 @@ def reference_env(**overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
+
+
+def nginx_binary() -> str | None:
+    """nginx from PATH or Debian's /usr/sbin (not on a non-root PATH); None if not installed."""
+    found = shutil.which("nginx")
+    if found:
+        return found
+    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+
+
+NGINX_CONF = """\
+worker_processes 1;
+error_log {dir}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    {http_extra}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_max_temp_file_size 0;
+            {location_extra}
+        }}
+    }}
+}}
+"""
+
+
+class NginxServer(ManagedProcess):
+    """A throwaway nginx reverse proxy in front of 127.0.0.1:``upstream``: its own prefix directory,
+    generated config, error log and pid file there, in the foreground (``daemon off``)."""
+
+    def __init__(self, directory: Path, upstream: int, http_extra: str = "", location_extra: str = ""):
+        binary = nginx_binary()
+        if binary is None:
+            raise RuntimeError("nginx is not installed: run `bash dev/setup.sh nginx` (apt-get, as root)")
+        port = free_port()
+        directory.mkdir(parents=True, exist_ok=True)
+        conf = directory / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(
+                dir=directory, port=port, upstream=upstream, http_extra=http_extra, location_extra=location_extra
+            )
+        )
+        super().__init__(
+            argv=[binary, "-p", str(directory), "-c", str(conf), "-g", f"daemon off; pid {directory}/nginx.pid;"],
+            port=port,
+            log_path=directory / "stderr.log",
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..findings import is_url
+
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -17,6 +19,9 @@ def render(findings, summary, rules=None) -> str:
     out = []
     for f in findings:
         msg = f.message + (f" (hint: {f.hint})" if f.hint else "")
+        if is_url(f.path):  # no file to annotate: a workflow-level annotation naming the URL
+            out.append(f"::{LEVEL[f.severity]} title={_escape_prop(f.rule)}::{_escape_data(f.path + ': ' + msg)}")
+            continue
         out.append(
             f"::{LEVEL[f.severity]} file={_escape_prop(f.path)},line={f.line},col={f.column},"
             f"title={_escape_prop(f.rule)}::{_escape_data(msg)}"

@@ -5,9 +5,21 @@ from __future__ import annotations
 import json
 
 from .. import __version__
+from ..findings import is_url
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _location(f) -> dict:
+    if is_url(f.path):  # a live-audit finding: the absolute URL, no source region
+        return {"physicalLocation": {"artifactLocation": {"uri": f.path}}}
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
+        }
+    }
 
 
 def render(findings, summary, rules=None) -> str:
@@ -35,14 +47,7 @@ def render(findings, summary, rules=None) -> str:
                 "ruleIndex": index[f.rule],
                 "level": LEVEL[f.severity],
                 "message": {"text": f.message + (f" Hint: {f.hint}" if f.hint else "")},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                            "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
-                        }
-                    }
-                ],
+                "locations": [_location(f)],
             }
         )
     doc = {
