@@ -155,7 +155,7 @@ def _storage_problem(uri: str) -> str | None:
         return "must be a shared Redis storage"
     if scheme in ("redis+sentinel", "redis+cluster"):
         hosts = urlsplit(uri).netloc.rpartition("@")[2].split(",")
-        if not all(re.fullmatch(r"[^:/]+:[0-9]{1,5}", host.strip()) for host in hosts):
+        if not all(re.fullmatch(r"(\[[0-9A-Fa-f:]+\]|[^:/\[\]]+):[0-9]{1,5}", host.strip()) for host in hosts):
             return "must list host:port for every sentinel or cluster node"
         path = urlsplit(uri).path.strip("/")
         if scheme == "redis+sentinel" and not path:

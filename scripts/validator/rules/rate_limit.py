@@ -224,7 +224,7 @@ def _memory(value) -> bool:
     "error",
     "rate-limit storage is in-process memory in production",
     fix="Use a shared store in production: RATELIMIT_STORAGE_URI = os.environ['RATELIMIT_STORAGE_URI'] "
-    "(redis://...), or Limiter(storage_uri=...).",
+    "(redis://, redis+sentinel:// or redis+cluster://), or Limiter(storage_uri=...).",
 )
 def memory_storage(project):
     for fact in project.limiter_calls:

@@ -303,6 +303,45 @@ def test_rate003_constructor_storage_wins(tmp_path, capsys, storage, expected):
     assert rules_of(found) == expected
 
 
+@pytest.mark.parametrize("uri", [
+    "redis+sentinel://:pw@s1:26379,s2:26379,s3:26379/mymaster",
+    "redis+cluster://n1:7000,n2:7000,n3:7000",
+    "valkey+sentinel://s1:26379/primary",
+    "valkey+cluster://n1:7000",
+    "valkey://cache:6379",
+    "rediss://:pw@cache:6380/0",
+])
+def test_rate003_sentinel_cluster_and_valkey_are_shared(tmp_path, capsys, uri):
+    """Scale-out topologies are shared storage, whether written in the config, as the Limiter's
+    storage_uri or as the default of an environment lookup."""
+    configs = [
+        f"class ProductionConfig:\n    RATELIMIT_STORAGE_URI = {uri!r}\n",
+        f"import os\nclass ProductionConfig:\n    RATELIMIT_STORAGE_URI = os.environ.get('RL', {uri!r})\n",
+    ]
+    for i, config in enumerate(configs):
+        found = scan(tmp_path / str(i), app_with(AUTH_UNLIMITED, config=config), capsys, "--select", "RATE003")
+        assert rules_of(found) == [], config
+    ext = EXT.replace('default_limits=["100 per minute"]', f'default_limits=["100 per minute"], storage_uri={uri!r}')
+    files = app_with(AUTH_UNLIMITED, ext=ext, config="class ProductionConfig:\n    DEBUG = False\n")
+    assert rules_of(scan(tmp_path / "ctor", files, capsys, "--select", "RATE003")) == []
+
+
+def test_rate003_storage_read_from_the_environment_is_shared(tmp_path, capsys):
+    """The reference's form: ProductionConfig.__init__ reads RATELIMIT_STORAGE_URI from a mapping that
+    defaults to os.environ; a memory:// default next to it is still flagged."""
+    config = """
+    import os
+    class ProductionConfig:
+        def __init__(self, environ=None):
+            env = os.environ if environ is None else environ
+            self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "")
+    """
+    assert rules_of(scan(tmp_path / "a", app_with(AUTH_UNLIMITED, config=config), capsys, "--select", "RATE003")) == []
+    memory = config.replace('env.get("RATELIMIT_STORAGE_URI", "")', 'os.environ.get("RATELIMIT_STORAGE_URI", "memory://")')
+    found = scan(tmp_path / "b", app_with(AUTH_UNLIMITED, config=memory), capsys, "--select", "RATE003")
+    assert rules_of(found) == ["RATE003"]
+
+
 def test_rate003_from_mapping_and_from_pyfile(tmp_path, capsys):
     factory = FACTORY.replace(
         'app.config.from_object("app.config.ProductionConfig")',
