@@ -80,7 +80,7 @@ def storage_options(uri: str) -> dict:
     if scheme == "redis+sentinel":
         # The options above reach the primary's connections. The sentinels' own connections get
         # only sentinel_kwargs, and limits always passes one (so redis-py does not copy the
-        # socket_* options over): without this line a hung sentinel blocks a worker forever.
+        # socket_* options over): without this line they keep redis-py's 5 s default.
         options["sentinel_kwargs"] = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
     # redis+cluster: ``retry`` is RedisCluster's own argument there (no command retries, so no
     # topology-refresh loop while a node is down); the socket_* options reach every node.
