@@ -2,7 +2,8 @@
 
 Chosen by environment:
 - BENCH_STACK: bare | floor | seed | reference | talisman
-- BENCH_STORAGE_URI: memory:// or a redis:// URL (seed, reference, floor)
+- BENCH_STORAGE_URI: memory:// or a redis://, redis+sentinel:// or redis+cluster:// URL (seed, reference,
+  floor)
 - BENCH_WITHOUT: reference layers to switch off, comma-separated: log, security, cors, limiter
 - BENCH_REFERENCE: the reference tree to import (default reference/; the bench points it at an
   exported older commit to measure before and after side by side)
@@ -106,7 +107,11 @@ def reference(storage_uri: str) -> Flask:
     # benchmark traffic (100k+ entries, each insert O(n)), which no real limit (300 per minute)
     # ever holds. The Redis calls are the same either way.
     config.Config.RATELIMIT_DEFAULT = f"{HUGE} per second"
-    config.Config.RATELIMIT_STORAGE_OPTIONS = _storage_options(config.Config.RATELIMIT_STORAGE_OPTIONS)
+    # The options ProductionConfig builds for this URI (Sentinel and Cluster differ), where the
+    # reference has them (an exported older commit may not).
+    options = (config.storage_options(storage_uri) if hasattr(config, "storage_options")
+               else config.Config.RATELIMIT_STORAGE_OPTIONS)
+    config.Config.RATELIMIT_STORAGE_OPTIONS = _storage_options(options)
     config.DevelopmentConfig.RATELIMIT_STORAGE_URI = storage_uri
     config.DevelopmentConfig.DEBUG = False
     import app as package

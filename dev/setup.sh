@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian machine: a virtualenv with the pinned test tooling, and the
-# system programs the real-server tests need (redis-server; chromium and nginx when named, as
-# dev/test.sh does; wrk for bench/). Safe to re-run.
+# system programs the real-server tests need (redis-server, redis-cli; chromium and nginx when
+# named, as dev/test.sh does; wrk for bench/). Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,7 @@ fi
 # System packages: only what is missing, only with apt and root (otherwise say what to install).
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)  # redis-cli --cluster create (tests/support/topologies.py)
 for pkg in "$@"; do
   case "$pkg" in
     wrk) command -v wrk >/dev/null || need+=(wrk) ;;

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from urllib.parse import unquote, urlsplit
 
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -48,6 +49,44 @@ class Config:
     }
 
 
+# Shared storages production accepts; anything else (memory://, a typo) stops the start-up.
+STORAGE_FORMS = (
+    "redis://[:password@]host:port/db",
+    "rediss://[:password@]host:port/db",
+    "redis+unix:///path/to/redis.sock",
+    "redis+sentinel://[:password@]host:port[,host:port...]/service_name",
+    "redis+cluster://[:password@]host:port[,host:port...]",
+)
+# Redis Cluster and hash slots: with the moving window (and the fixed window) one limit for one
+# client is ONE key, "LIMITS:LIMITER/<prefix>/<client>/<endpoint>/<amount>/<n>/<unit>", so it can
+# live in any slot and needs no hash tag (tests/reference/test_redis_topologies.py finds each key
+# on one node). The sliding-window counter uses two keys; limits wraps them in {...} itself. Never
+# put {...} in RATELIMIT_KEY_PREFIX: it would become the hash tag of every key of the app, i.e.
+# all limits on one node.
+
+
+def storage_options(uri: str) -> dict:
+    """RATELIMIT_STORAGE_OPTIONS for ``uri``: the same 0.25 s bound on every topology."""
+    options = dict(Config.RATELIMIT_STORAGE_OPTIONS)
+    scheme = uri.partition("://")[0]
+    if scheme in ("redis+sentinel", "redis+cluster"):
+        # limits hands these schemes the URI's user and password without percent-decoding them
+        # (redis:// URIs are decoded by redis-py); pass them decoded, so both forms behave alike.
+        parts = urlsplit(uri)
+        if parts.username:
+            options["username"] = unquote(parts.username)
+        if parts.password:
+            options["password"] = unquote(parts.password)
+    if scheme == "redis+sentinel":
+        # The options above reach the primary's connections. The sentinels' own connections get
+        # only sentinel_kwargs, and limits always passes one (so redis-py does not copy the
+        # socket_* options over): without this line they keep redis-py's 5 s default.
+        options["sentinel_kwargs"] = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+    # redis+cluster: ``retry`` is RedisCluster's own argument there (no command retries, so no
+    # topology-refresh loop while a node is down); the socket_* options reach every node.
+    return options
+
+
 class DevelopmentConfig(Config):
     DEBUG = True
     SECRET_KEY = "dev-only-secret-key"  # noqa: S105 - never used outside development
@@ -63,7 +102,8 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Reads the environment when instantiated (not at import), then validates it.
 
-    Required: ``SECRET_KEY``, ``RATELIMIT_STORAGE_URI`` (a redis:// or rediss:// URL),
+    Required: ``SECRET_KEY``, ``RATELIMIT_STORAGE_URI`` (one of ``STORAGE_FORMS``: one Redis,
+    Sentinel or Cluster),
     ``CORS_ORIGINS`` (comma-separated exact origins). Optional: ``TRUSTED_PROXY_COUNT`` (default 0),
     ``RATELIMIT_DEFAULT``, ``RATELIMIT_KEY_PREFIX`` (one per app sharing a Redis).
     """
@@ -76,12 +116,15 @@ class ProductionConfig(Config):
         if len(self.SECRET_KEY) < 32:
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
 
-        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "")
-        if not self.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://", "redis+unix://")):
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "").strip()
+        problem = _storage_problem(self.RATELIMIT_STORAGE_URI)
+        if problem:
             problems.append(
-                "RATELIMIT_STORAGE_URI must be a redis:// or rediss:// URL: in-process memory storage "
-                f"gives every worker its own counters (got {self.RATELIMIT_STORAGE_URI or 'nothing'!r})"
+                f"RATELIMIT_STORAGE_URI {problem} (got {self.RATELIMIT_STORAGE_URI or 'nothing'!r}); accepted: "
+                + ", ".join(STORAGE_FORMS) + ". In-process memory storage gives every worker its own counters"
             )
+        else:
+            self.RATELIMIT_STORAGE_OPTIONS = storage_options(self.RATELIMIT_STORAGE_URI)
 
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
         if not self.CORS_ORIGINS:
@@ -104,6 +147,22 @@ class ProductionConfig(Config):
             raise ConfigError(
                 "refusing to start with unsafe production settings:\n  - " + "\n  - ".join(problems)
             )
+
+
+def _storage_problem(uri: str) -> str | None:
+    scheme = uri.partition("://")[0]
+    if scheme not in ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"):
+        return "must be a shared Redis storage"
+    if scheme in ("redis+sentinel", "redis+cluster"):
+        hosts = urlsplit(uri).netloc.rpartition("@")[2].split(",")
+        if not all(re.fullmatch(r"(\[[0-9A-Fa-f:]+\]|[^:/\[\]]+):[0-9]{1,5}", host.strip()) for host in hosts):
+            return "must list host:port for every sentinel or cluster node"
+        path = urlsplit(uri).path.strip("/")
+        if scheme == "redis+sentinel" and not path:
+            return "must end with the Sentinel service name (/mymaster)"
+        if scheme == "redis+cluster" and path:
+            return "must not name a database or service: a Redis Cluster has one keyspace"
+    return None
 
 
 def _origin_problem(origin: str) -> str | None:

@@ -55,6 +55,54 @@ def test_unsafe_values_are_refused_with_a_clear_message(overrides, message):
     assert message in str(excinfo.value)
 
 
+@pytest.mark.parametrize("uri", [
+    "redis://127.0.0.1:6379/0",
+    "rediss://:secret@redis.internal:6380/0",
+    "redis+unix:///run/redis.sock",
+    "redis+sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster",
+    "redis+sentinel://:p%40ss@sentinel-a:26379/cache",
+    "redis+cluster://10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000",
+    "redis+cluster://:secret@[::1]:7000",
+])
+def test_shared_storage_uris_are_accepted(uri):
+    assert production(RATELIMIT_STORAGE_URI=uri).RATELIMIT_STORAGE_URI == uri
+
+
+@pytest.mark.parametrize(("uri", "problem"), [
+    ("memory://", "must be a shared Redis storage"),
+    ("valkey://127.0.0.1:6379", "must be a shared Redis storage"),  # needs the valkey client
+    ("mongodb://db:27017", "must be a shared Redis storage"),
+    ("redis+sentinel://10.0.0.1:26379", "service name"),
+    ("redis+sentinel://10.0.0.1,10.0.0.2:26379/mymaster", "host:port"),
+    ("redis+cluster://10.0.0.1:7000/0", "one keyspace"),
+    ("redis+cluster://", "host:port"),
+])
+def test_other_storage_uris_are_refused_naming_the_accepted_forms(uri, problem):
+    from app.config import STORAGE_FORMS, ConfigError
+
+    with pytest.raises(ConfigError) as excinfo:
+        production(RATELIMIT_STORAGE_URI=uri)
+    assert problem in str(excinfo.value)
+    assert all(form in str(excinfo.value) for form in STORAGE_FORMS)
+
+
+def test_storage_options_bound_every_topology():
+    """Same timeouts and no retries for all; the sentinels' connections too; auth decoded."""
+    options = {scheme: production(RATELIMIT_STORAGE_URI=uri).RATELIMIT_STORAGE_OPTIONS for scheme, uri in [
+        ("redis", "redis://:p%40ss@h:6379/0"),
+        ("sentinel", "redis+sentinel://app:p%40ss@h:26379/mymaster"),
+        ("cluster", "redis+cluster://:p%40ss@h:7000"),
+    ]}
+    for kwargs in options.values():
+        assert kwargs["socket_timeout"] == 0.25 and kwargs["socket_connect_timeout"] == 0.25
+        assert kwargs["retry"].get_retries() == 0
+    assert "password" not in options["redis"]  # redis-py decodes redis:// URIs itself
+    assert options["sentinel"]["password"] == options["cluster"]["password"] == "p@ss"
+    assert options["sentinel"]["username"] == "app"
+    assert options["sentinel"]["sentinel_kwargs"] == {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+    assert "sentinel_kwargs" not in options["cluster"]
+
+
 def test_every_problem_is_reported_at_once():
     from app.config import ConfigError
 

@@ -12,6 +12,7 @@ SEED_FAULTS = {
     ("HDR003", "app/middleware/security.py"),  # Server popped in after_request: ineffective
     ("HDR004", "app/middleware/security.py"),  # X-XSS-Protection: 1; mode=block
     ("LOG004", "app/middleware/logging.py"),  # X-Request-ID trusted as is
+    ("RATE008", "app/extensions.py"),  # redis:// with redis-py's 5 s timeout: a hung Redis hangs workers
 }
 
 

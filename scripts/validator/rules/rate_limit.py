@@ -345,7 +345,7 @@ def _memory(value) -> bool:
     "error",
     "rate-limit storage is in-process memory in production",
     fix="Use a shared store in production: RATELIMIT_STORAGE_URI = os.environ['RATELIMIT_STORAGE_URI'] "
-    "(redis://...), or Limiter(storage_uri=...).",
+    "(redis://, redis+sentinel:// or redis+cluster://), or Limiter(storage_uri=...).",
 )
 def memory_storage(project):
     for fact in project.limiter_calls:
@@ -396,6 +396,58 @@ def _storage_setting(project, lookup):
         if a is not None:
             return a
     return None
+
+
+_REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster",
+                  "valkey", "valkeys", "valkey+unix", "valkey+sentinel", "valkey+cluster")
+
+
+def _redis_uri(value) -> str | None:
+    """The URI when ``value`` is (or defaults to) a Redis-family storage URI; else None (unknown, other)."""
+    if isinstance(value, EnvRef) and value.has_default:
+        value = value.default
+    if isinstance(value, str) and value.strip().lower().partition("://")[0] in _REDIS_SCHEMES:
+        return value.strip()
+    return None
+
+
+@rule(
+    "RATE008",
+    "warning",
+    "Redis rate-limit storage without a socket timeout",
+    fix="RATELIMIT_STORAGE_OPTIONS = {'socket_timeout': 0.25, 'socket_connect_timeout': 0.25, "
+    "'retry': Retry(NoBackoff(), 0)} (reference/app/config.py: storage_options()).",
+)
+def storage_without_timeout(project):
+    """Only a storage known to be Redis (a literal URI, or an env lookup's default) with options that are
+    missing or a literal dict without socket_timeout: options built at run time may well set it."""
+    for fact in project.limiter_calls:
+        if fact.in_dev_branch:
+            continue
+        node, ctor_options = kwarg(fact.node, "storage_uri"), kwarg(fact.node, "storage_options")
+        for label, lookup in production_views(project):
+            where = fact
+            if node is not None:
+                uri = value_of(fact, node)
+                if isinstance(uri, ConfigRef):
+                    a = lookup(uri.key)
+                    uri, where = (a.value, a) if a is not None else (uri.default, fact)
+            else:
+                a = _storage_setting(project, lookup)
+                uri, where = (a.value, a) if a is not None else (None, fact)
+            uri = _redis_uri(uri)
+            if uri is None or "socket_timeout=" in uri:  # redis-py reads ?socket_timeout= from a redis:// URI
+                continue
+            if ctor_options is not None:
+                options = value_of(fact, ctor_options)
+            else:
+                a = lookup("RATELIMIT_STORAGE_OPTIONS")
+                options = a.value if a is not None else {}
+            if isinstance(options, dict) and "socket_timeout" not in options:
+                yield hit(where, f"the {label} rate-limit storage is Redis ({uri.partition('://')[0]}://) with no "
+                          "socket_timeout: redis-py then waits 5 s per command, with retries, so a Redis that "
+                          "hangs stalls every worker on every limited request")
+                break
 
 
 @rule(

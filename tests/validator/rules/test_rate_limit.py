@@ -303,6 +303,45 @@ def test_rate003_constructor_storage_wins(tmp_path, capsys, storage, expected):
     assert rules_of(found) == expected
 
 
+@pytest.mark.parametrize("uri", [
+    "redis+sentinel://:pw@s1:26379,s2:26379,s3:26379/mymaster",
+    "redis+cluster://n1:7000,n2:7000,n3:7000",
+    "valkey+sentinel://s1:26379/primary",
+    "valkey+cluster://n1:7000",
+    "valkey://cache:6379",
+    "rediss://:pw@cache:6380/0",
+])
+def test_rate003_sentinel_cluster_and_valkey_are_shared(tmp_path, capsys, uri):
+    """Scale-out topologies are shared storage, whether written in the config, as the Limiter's
+    storage_uri or as the default of an environment lookup."""
+    configs = [
+        f"class ProductionConfig:\n    RATELIMIT_STORAGE_URI = {uri!r}\n",
+        f"import os\nclass ProductionConfig:\n    RATELIMIT_STORAGE_URI = os.environ.get('RL', {uri!r})\n",
+    ]
+    for i, config in enumerate(configs):
+        found = scan(tmp_path / str(i), app_with(AUTH_UNLIMITED, config=config), capsys, "--select", "RATE003")
+        assert rules_of(found) == [], config
+    ext = EXT.replace('default_limits=["100 per minute"]', f'default_limits=["100 per minute"], storage_uri={uri!r}')
+    files = app_with(AUTH_UNLIMITED, ext=ext, config="class ProductionConfig:\n    DEBUG = False\n")
+    assert rules_of(scan(tmp_path / "ctor", files, capsys, "--select", "RATE003")) == []
+
+
+def test_rate003_storage_read_from_the_environment_is_shared(tmp_path, capsys):
+    """The reference's form: ProductionConfig.__init__ reads RATELIMIT_STORAGE_URI from a mapping that
+    defaults to os.environ; a memory:// default next to it is still flagged."""
+    config = """
+    import os
+    class ProductionConfig:
+        def __init__(self, environ=None):
+            env = os.environ if environ is None else environ
+            self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "")
+    """
+    assert rules_of(scan(tmp_path / "a", app_with(AUTH_UNLIMITED, config=config), capsys, "--select", "RATE003")) == []
+    memory = config.replace('env.get("RATELIMIT_STORAGE_URI", "")', 'os.environ.get("RATELIMIT_STORAGE_URI", "memory://")')
+    found = scan(tmp_path / "b", app_with(AUTH_UNLIMITED, config=memory), capsys, "--select", "RATE003")
+    assert rules_of(found) == ["RATE003"]
+
+
 def test_rate003_from_mapping_and_from_pyfile(tmp_path, capsys):
     factory = FACTORY.replace(
         'app.config.from_object("app.config.ProductionConfig")',
@@ -776,3 +815,57 @@ def test_rate003_storage_set_only_in_a_sample_config(tmp_path, capsys):
     assert [f["path"] for f in found] == ["app.py"]
     files["config.py"] = files.pop("config.example.py")
     assert scan(tmp_path / "real", files, capsys, "--select", "RATE003") == []
+
+
+@pytest.mark.parametrize(
+    "config,expected",
+    [
+        # a literal Redis URI, no options: redis-py's 5 s default
+        ("class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'redis://cache:6379/0'\n", ["RATE008"]),
+        ("class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'redis+sentinel://s1:26379,s2:26379/mymaster'\n",
+         ["RATE008"]),
+        ("import os\nclass ProductionConfig:\n    RATELIMIT_STORAGE_URI = os.environ.get('RL', 'redis+cluster://n:7000')\n",
+         ["RATE008"]),
+        # options without socket_timeout do not bound a hung Redis either
+        ("class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'rediss://cache:6380'\n"
+         "    RATELIMIT_STORAGE_OPTIONS = {'health_check_interval': 30}\n", ["RATE008"]),
+        # bounded
+        ("class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'redis://cache:6379/0'\n"
+         "    RATELIMIT_STORAGE_OPTIONS = {'socket_timeout': 0.25}\n", []),
+        ("class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'redis://cache:6379/0?socket_timeout=0.5'\n", []),
+        # unknown: an env URI without default (may be Memcached), options computed at run time
+        ("import os\nclass ProductionConfig:\n    RATELIMIT_STORAGE_URI = os.environ['RL']\n", []),
+        ("class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'redis://cache:6379/0'\n"
+         "    RATELIMIT_STORAGE_OPTIONS = build_options()\n", []),
+        # not Redis, or only in development
+        ("class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'memcached://cache:11211'\n", []),
+        ("class DevelopmentConfig:\n    RATELIMIT_STORAGE_URI = 'redis://localhost:6379'\n"
+         "class ProductionConfig:\n    RATELIMIT_STORAGE_URI = 'memcached://cache:11211'\n", []),
+    ],
+)
+def test_rate008_redis_storage_needs_a_socket_timeout(tmp_path, capsys, config, expected):
+    found = scan(tmp_path, app_with(AUTH_UNLIMITED, config=config), capsys, "--select", "RATE008")
+    assert rules_of(found) == expected
+
+
+def test_rate008_constructor_storage_and_options(tmp_path, capsys):
+    """The Limiter's own storage_uri/storage_options win over the config, as in Flask-Limiter."""
+    def ext(kwargs):
+        return EXT.replace('default_limits=["100 per minute"]', f'default_limits=["100 per minute"], {kwargs}')
+
+    bare = ext('storage_uri="redis://cache:6379/0"')
+    (found,) = scan(tmp_path / "a", app_with(AUTH_UNLIMITED, ext=bare, config="X = 1\n"), capsys, "--select", "RATE008")
+    assert (found["path"], found["line"]) == ("app/extensions.py", 3)
+    assert "no socket_timeout" in found["message"] and "5 s" in found["message"]
+    bounded = ext('storage_uri="redis://cache:6379/0", storage_options={"socket_timeout": 0.25}')
+    assert scan(tmp_path / "b", app_with(AUTH_UNLIMITED, ext=bounded, config="X = 1\n"), capsys,
+                "--select", "RATE008") == []
+
+
+def test_rate008_quiet_on_the_reference(capsys):
+    """The reference builds its options per URI at run time (storage_options()) and reads the URI
+    from the environment: nothing to report, and nothing to guess."""
+    from ..util import REPO, run_json
+
+    code, data = run_json(REPO / "reference", "--select", "RATE008", capsys=capsys)
+    assert (code, data["findings"]) == (0, [])
