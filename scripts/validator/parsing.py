@@ -52,7 +52,7 @@ AUTH_HINT_WORDS = (
     "passcode",
     "apikey",
     "api_key",
-    # POST on a users/accounts/members collection is a sign-up (rules.rate_limit.is_signup_collection)
+    # POST on a users/accounts/members collection is a sign-up (rules.auth_routes.is_signup_collection)
     "users",
     "members",
     "userlist",

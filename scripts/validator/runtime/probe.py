@@ -12,7 +12,7 @@ import re
 import secrets
 from collections import Counter
 
-from ..rules.rate_limit import is_auth_route, is_signup_collection, limit_hint, recommended_limit
+from ..rules.auth_routes import is_auth_route, is_signup_collection, limit_hint, recommended_limit
 from .capture import Capture, completion_missing, short
 from .reports import header_names, report_5xx, report_headers, report_leaks, report_request_id_presence
 

@@ -401,7 +401,7 @@ def test_recommended_limits_agree_with_skill_md_and_adapting_md():
     from ..util import REPO
 
     sys.path.insert(0, str(REPO / "scripts"))
-    from validator.rules.rate_limit import LIMIT_KINDS, LOGIN_LIMIT
+    from validator.rules.auth_routes import LIMIT_KINDS, LOGIN_LIMIT
 
     skill = " ".join((REPO / "SKILL.md").read_text().split())
     adapting = " ".join((REPO / "docs" / "skill" / "adapting.md").read_text().split())
