@@ -298,6 +298,7 @@ def test_the_config_file_gives_paths_and_origin(tmp_path):
         (["--url", "http://127.0.0.1:1/", "--origin", "app.example.com"], "expected an origin like https://"),
         (["--url", "http://127.0.0.1:1/", "--origin", "https://app.example.com/x"], "expected an origin like"),
         (["--url", "http://127.0.0.1:1/", "--timeout", "0"], "--timeout must be in (0, 300]"),
+        (["--url", "http://127.0.0.1:1/", "--burst", "-1"], "--burst must be between 0 (off) and 1000"),
         (["--url", "http://127.0.0.1:1/", "--select", "NOPE9"], "unknown rule code or prefix 'NOPE9'"),
         ([".", "--insecure"], "--path, --origin, --burst, --insecure, --timeout and --deadline go with --url"),
         (["--app", "app", "--burst", "3"], "go with --url"),

@@ -56,7 +56,7 @@ def _options(args):
     if not (0 < args.timeout <= 300) or not (0 < args.deadline <= 3600):
         raise UsageError("--timeout must be in (0, 300] and --deadline in (0, 3600] seconds")
     if not (0 <= args.burst <= MAX_BURST):
-        raise UsageError(f"--burst must be between 1 and {MAX_BURST}")
+        raise UsageError(f"--burst must be between 0 (off) and {MAX_BURST}")
     cfg_path = args.config or discover_config(".")
     cfg = load_config_file(cfg_path) if cfg_path else Config()
     paths = parse_paths(args.path, cfg.live_paths)
