@@ -152,19 +152,16 @@ def rate_headers_exposed(probe):
 
 def request_id_returned(probe):
     """LOG001: responses without a request ID header."""
-    lacking = [
-        x
-        for x in probe.exchanges
-        if not (x.resp.names() & set(REQUEST_ID_HEADERS))
-        and not (x.kind.startswith("rid:") and x.resp.status == 400)  # the server refused the hostile ID
-    ]
+    # A hostile ID the server refused with a 400 before the app saw it says nothing either way.
+    answered = [x for x in probe.exchanges if not (x.kind.startswith("rid:") and x.resp.status == 400)]
+    lacking = [x for x in answered if not (x.resp.names() & set(REQUEST_ID_HEADERS))]
     if not lacking:
         return
-    if len(lacking) == len(probe.exchanges):
-        yield "LOG001", f"none of the {len(probe.exchanges)} responses carries X-Request-ID"
+    if len(lacking) == len(answered):
+        yield "LOG001", f"none of the {len(answered)} responses carries X-Request-ID"
     else:
         shown = ", ".join(x.resp.label() for x in _distinct(lacking)[:3])
-        yield "LOG001", f"{len(lacking)} of {len(probe.exchanges)} responses carry no X-Request-ID, e.g. {shown}"
+        yield "LOG001", f"{len(lacking)} of {len(answered)} responses carry no X-Request-ID, e.g. {shown}"
 
 
 def request_id_echo(probe):
