@@ -406,7 +406,7 @@ def test_recommended_limits_agree_with_skill_md_and_adapting_md():
     skill = " ".join((REPO / "SKILL.md").read_text().split())
     adapting = " ".join((REPO / "docs" / "skill" / "adapting.md").read_text().split())
     assert f'@limiter.limit("{LOGIN_LIMIT[1]}")` (login)' in skill
-    assert '@limiter.limit("3 per hour")` (password reset)' in skill
+    assert '@limiter.limit("3 per hour")` (password reset, sign-up' in skill
     assert {limit for _, limit, _, _ in LIMIT_KINDS} == {"3 per hour"}
     assert "Sign-up (also an API's `POST /users`) and OTP: use the password-reset limit (`3 per hour`)" in adapting
     assert "login and token routes `10 per minute`" in adapting
