@@ -4,6 +4,8 @@ lines (unless a comment at its top says why it must be longer), and a model that
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from .util import SCRIPTS
@@ -124,3 +126,18 @@ def test_every_scanner_is_registered_and_documented():
     assert defined == listed
     for name in defined | {"dependencies"}:
         assert f"    {name} " in scan.__doc__, name
+
+
+def test_every_rule_is_registered_whatever_module_was_imported_first():
+    """One rule module imported on its own (live/rules.py reads rules.headers) registers only its
+    own rules; the registry must still hand out all of them. In a fresh interpreter, as a user's
+    import order would be; the suite's own order once made 250 in-process scans exit 2."""
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import validator.live.rules\n"
+        "from validator.rules import all_rules\n"
+        "print(' '.join(sorted(all_rules())))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(SCRIPTS)], capture_output=True, text=True, check=True)
+    codes = out.stdout.split()
+    assert {"APP001", "CORS001", "DEP001", "HDR001", "LOG001", "PARSE001", "RATE001", "RATE008"} <= set(codes)

@@ -76,7 +76,7 @@ def run_live(args) -> int:
     """Entry point from cli.main when ``--url`` is given. Raises UsageError for exit status 2."""
     from ..runtime.rules import register
 
-    rules = register()  # before .rules, whose import of rules.headers would register a partial set
+    rules = register()
     from .rules import CHECKS
 
     cfg, paths, origin = _options(args)

@@ -21,8 +21,9 @@ def _load():
 
 
 def all_rules() -> dict[str, Rule]:
-    if not RULES:
-        _load()
+    # Always: importing one rule module on its own (live/rules.py reads rules.headers) registers only
+    # its rules, so "RULES is not empty" does not mean "every module is loaded". Re-imports are free.
+    _load()
     return dict(sorted(RULES.items()))
 
 
