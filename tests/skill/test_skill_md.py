@@ -130,3 +130,21 @@ def test_no_other_skill_md_for_the_installer_to_pick_up():
     names = [Path(p) for p in committed_files()]
     assert [str(p) for p in names if p.name.lower() == "skill.md"] == ["SKILL.md"]
     assert not [p for p in names if p.name == "metadata.json"]
+
+
+def test_dependency_step_names_every_runtime_floor():
+    """Procedure A step 7 is what the agent adds to the app's dependency file. A floor of
+    requirements.txt it does not name (whoogle-search pinned Werkzeug==3.1.6 below our >=3.1.9) is
+    found only when pip refuses the file; pyyaml is the validator's, not the app's."""
+    _, body = _meta_and_body()
+    [step] = re.findall(r"^7\. \*\*Add dependencies\*\*.*?(?=^8\. )", body, re.S | re.M)
+    step = " ".join(step.split())
+    missing = []
+    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        m = re.match(r"([A-Za-z0-9_.-]+)>=([\d.]+)", line)
+        if not m or m.group(1) == "pyyaml":
+            continue
+        if not re.search(rf"(?i)\b{re.escape(m.group(1))} >= {re.escape(m.group(2))}\b", step):
+            missing.append(f"{m.group(1)}>={m.group(2)}")
+    assert missing == [], step
+    assert "pin" in step  # what to do when the file already pins the package
