@@ -148,3 +148,15 @@ def test_dependency_step_names_every_runtime_floor():
             missing.append(f"{m.group(1)}>={m.group(2)}")
     assert missing == [], step
     assert "pin" in step  # what to do when the file already pins the package
+
+
+def test_copy_step_names_every_module_create_app_imports():
+    """Step 2 is the agent's copy list: a module the reference create_app imports but the list
+    leaves out (errors.py, in the whoogle-search trial) is missing when step 3 wires it."""
+    _, body = _meta_and_body()
+    [step] = re.findall(r"^2\. \*\*Copy the modules\*\*.*?(?=^3\. )", body, re.S | re.M)
+    init = (REPO_ROOT / "reference/app/__init__.py").read_text()
+    modules = set(re.findall(r"^from \.(\w+) import", init, re.M)) - {"middleware", "api"}  # api: the demo
+    missing = sorted(m for m in modules if f"reference/app/{m}.py" not in step)
+    assert "middleware" in init and "reference/app/middleware/*.py" in step.replace('"$SKILL_DIR"/', "")
+    assert missing == [], step
