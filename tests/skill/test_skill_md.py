@@ -160,3 +160,27 @@ def test_copy_step_names_every_module_create_app_imports():
     missing = sorted(m for m in modules if f"reference/app/{m}.py" not in step)
     assert "middleware" in init and "reference/app/middleware/*.py" in step.replace('"$SKILL_DIR"/', "")
     assert missing == [], step
+
+
+def test_the_wsgi_entry_builds_the_production_app():
+    """The module-level app the conversion keeps is what gunicorn/waitress serve. `create_app()`
+    without an argument is the development config when FLASK_CONFIG is unset (DEBUG, a published
+    SECRET_KEY, memory:// limits); in the whoogle-search trial `python -m app` ran exactly that."""
+    from_reference = subprocess_config_of("create_app()")
+    assert from_reference == ("DevelopmentConfig", True)  # why the entry must name production
+    adapting = (REPO_ROOT / "docs/skill/adapting.md").read_text(encoding="utf-8")
+    _, body = _meta_and_body()
+    for name, text in (("SKILL.md", body), ("adapting.md", adapting)):
+        flat = " ".join(text.split())
+        assert "app = create_app()` only in the WSGI entry" not in flat, name
+        assert "`app = create_app(\"production\")` only in the WSGI entry" in flat, name
+        assert "create_app(config_name=None)" not in flat, name  # the reference's parameter is `config`
+
+
+def subprocess_config_of(call: str) -> tuple[str, bool]:
+    code = ("import os; os.environ.pop('FLASK_CONFIG', None)\nfrom app import create_app\n"
+            f"from app.config import load_config\napp = {call}\n"
+            "print(type(load_config(None)).__name__, app.debug)")
+    done = run([sys.executable, "-c", code], cwd=REPO_ROOT / "reference", check=True)
+    name, debug = done.stdout.split()
+    return name, debug == "True"
