@@ -248,6 +248,17 @@ TRIGGER_WORDS = (
     "resource=",  # keystone's construct_resource_map(resource=..., url=...)
     "expose(",  # Flask-AppBuilder / Flask-Admin @expose("/login/") views
     "limit_req",
+    # code that starts a server (scan/deployment.py, HDR003): app.run(), waitress serve(ident=...),
+    # run_simple, gevent/cheroot WSGIServer, tornado WSGIContainer, wsgiref make_server, uvicorn
+    ".run(",
+    "serve(",
+    "run_simple",
+    "wsgiserver",
+    "wsgicontainer",
+    "make_server",
+    "cheroot",
+    "clear_header",
+    "server_name",
 )
 # Config writes: app.config["X"] = ..., config.update/from_*/setdefault(...), a class named like a config.
 # Three patterns, each tried only when its literal is present: one alternation without a common literal

@@ -62,3 +62,30 @@ def test_an_existing_console_handler_is_reused_not_doubled(setup):
     [hello_request] = [r for r in records if r["logger"] == "request" and r["path"] == "/api/hello"]
     assert hello["request_id"] == hello_request["request_id"]
     assert SECRET not in logs
+
+
+DICTCONFIG_SCRIPT = """
+import logging, logging.config, sys
+from app import create_app  # imports the middleware: the 'request' logger exists from here on
+from app.middleware.logging import configure_request_logging
+
+# The app's own set-up, as whoogle-search has it: logging.config.dictConfig's default
+# disable_existing_loggers=True disables every logger that exists, the request log's included.
+logging.config.dictConfig({{"version": 1, "disable_existing_loggers": True, "root": {{"level": "INFO"}}}})
+app = create_app("testing")  # configure_request_logging runs inside, after the dictConfig
+{again}
+app.test_client().get("/api/health?token={secret}").close()
+"""
+
+
+@pytest.mark.parametrize("again", ["", "configure_request_logging(app)"])
+def test_a_dictconfig_that_disables_existing_loggers_does_not_silence_the_request_log(again):
+    """The app's dictConfig ran first, as adapting.md asks: configure_request_logging must then
+    re-enable the loggers it owns, or the app writes no request line at all, silently."""
+    script = DICTCONFIG_SCRIPT.format(secret=SECRET, again=again)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REFERENCE_DIR, capture_output=True, text=True,
+                          timeout=60, env={"PYTHONPATH": str(REFERENCE_DIR), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(r["logger"], r["path"], r["status"]) for r in records] == [("request", "/api/health", 200)], done.stderr
+    assert SECRET not in done.stderr

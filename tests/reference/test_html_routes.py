@@ -121,3 +121,23 @@ def test_without_html_blueprints_every_response_gets_the_api_csp(client):
     from app.middleware.security import API_CSP
 
     assert client.get("/no-such-page", headers=BROWSER).headers["Content-Security-Policy"] == API_CSP
+
+
+def test_pages_can_get_the_apps_own_csp_built_from_config():
+    """whoogle-search's pages need inline styles, data: images and a frame whose origin comes from
+    the environment: the policy is built at start-up, so configure_security_headers takes it."""
+    from app import create_app
+    from app.extensions import limiter
+    from app.middleware.security import API_CSP, configure_security_headers, set_security_headers
+
+    app = create_app("testing")
+    app.register_blueprint(make_pages(limiter))
+    app.after_request_funcs[None].remove(set_security_headers)
+    page_csp = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-src https://tl.example.org"
+    configure_security_headers(app, html_blueprints={"pages", None}, html_csp=page_csp)
+    client = app.test_client()
+    page, api, missing = client.get("/login"), client.get("/api/health"), client.get("/no-such-page")
+    assert page.headers["Content-Security-Policy"] == page_csp
+    assert missing.headers["Content-Security-Policy"] == page_csp
+    assert api.headers["Content-Security-Policy"] == API_CSP
+    assert page.headers["X-Frame-Options"] == api.headers["X-Frame-Options"] == "DENY"

@@ -125,3 +125,59 @@ def test_serve_dev_takes_a_config_class(microblog, flask_config, origin_allowed)
         server.stop()
     assert response.status == 200, server.output()
     assert (response.header("Access-Control-Allow-Origin") == ALLOWED_ORIGIN) is origin_allowed
+
+
+# whoogle-search's shape: a test/ folder (not tests/) and a sign-in that is a page, not a JSON API.
+PAGES = '''
+from flask import Blueprint, request
+
+from .extensions import limiter
+
+pages = Blueprint("pages", __name__)
+
+
+@pages.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    if request.method == "POST":
+        return "<p>Invalid username or password</p>"
+    return '<form method="post"><input name="username"><input name="password" type="password"></form>'
+'''
+
+
+@pytest.fixture
+def page_app(tmp_path):
+    project = tmp_path / "search"
+    shutil.copytree(REPO_ROOT / "reference/app", project / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "app/pages.py").write_text(PAGES)
+    init = (project / "app/__init__.py").read_text()
+    assert init.count("    app.register_blueprint(api)\n") == 1
+    (project / "app/__init__.py").write_text(init.replace(
+        "    app.register_blueprint(api)\n",
+        "    app.register_blueprint(api)\n    from .pages import pages\n\n    app.register_blueprint(pages)\n"))
+    (project / "test").mkdir()
+    (project / "test/__init__.py").write_text("")
+    (project / "test/test_own.py").write_text(
+        "from app import create_app\n\n\ndef test_page():\n"
+        "    assert create_app('testing').test_client().get('/login').status_code == 200\n")
+    return project
+
+
+def test_template_in_a_test_folder_for_a_page_login(page_app):
+    run(["bash", "-c", f"set -eu\nSKILL_DIR={REPO_ROOT}\n{copy_commands()}"], cwd=page_app, check=True)
+    assert not (page_app / "tests").exists()  # the project's own test/ folder, not a second one
+    template = page_app / "test/test_middleware.py"
+    text = template.read_text()
+    constants = {
+        'LOGIN_PATH, LOGIN_LIMIT = "/api/auth/login", 10': 'LOGIN_PATH, LOGIN_LIMIT = "/login", 10',
+        'LOGIN_ATTEMPT = {"json": {"email": "nobody@example.com", "password": "wrong"}}':
+            'LOGIN_ATTEMPT = {"data": {"username": "nobody", "password": "wrong"}}',
+        "LOGIN_IS_API = True": "LOGIN_IS_API = False",
+    }
+    for old, new in constants.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    template.write_text(text)
+    pytest_run = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=page_app,
+                     env=clean_env(), timeout=300)
+    assert pytest_run.returncode == 0 and re.search(r"\b9 passed\b", pytest_run.stdout), pytest_run.describe()

@@ -130,3 +130,57 @@ def test_no_other_skill_md_for_the_installer_to_pick_up():
     names = [Path(p) for p in committed_files()]
     assert [str(p) for p in names if p.name.lower() == "skill.md"] == ["SKILL.md"]
     assert not [p for p in names if p.name == "metadata.json"]
+
+
+def test_dependency_step_names_every_runtime_floor():
+    """Procedure A step 7 is what the agent adds to the app's dependency file. A floor of
+    requirements.txt it does not name (whoogle-search pinned Werkzeug==3.1.6 below our >=3.1.9) is
+    found only when pip refuses the file; pyyaml is the validator's, not the app's."""
+    _, body = _meta_and_body()
+    [step] = re.findall(r"^7\. \*\*Add dependencies\*\*.*?(?=^8\. )", body, re.S | re.M)
+    step = " ".join(step.split())
+    missing = []
+    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        m = re.match(r"([A-Za-z0-9_.-]+)>=([\d.]+)", line)
+        if not m or m.group(1) == "pyyaml":
+            continue
+        if not re.search(rf"(?i)\b{re.escape(m.group(1))} >= {re.escape(m.group(2))}\b", step):
+            missing.append(f"{m.group(1)}>={m.group(2)}")
+    assert missing == [], step
+    assert "pin" in step  # what to do when the file already pins the package
+
+
+def test_copy_step_names_every_module_create_app_imports():
+    """Step 2 is the agent's copy list: a module the reference create_app imports but the list
+    leaves out (errors.py, in the whoogle-search trial) is missing when step 3 wires it."""
+    _, body = _meta_and_body()
+    [step] = re.findall(r"^2\. \*\*Copy the modules\*\*.*?(?=^3\. )", body, re.S | re.M)
+    init = (REPO_ROOT / "reference/app/__init__.py").read_text()
+    modules = set(re.findall(r"^from \.(\w+) import", init, re.M)) - {"middleware", "api"}  # api: the demo
+    missing = sorted(m for m in modules if f"reference/app/{m}.py" not in step)
+    assert "middleware" in init and "reference/app/middleware/*.py" in step.replace('"$SKILL_DIR"/', "")
+    assert missing == [], step
+
+
+def test_the_wsgi_entry_builds_the_production_app():
+    """The module-level app the conversion keeps is what gunicorn/waitress serve. `create_app()`
+    without an argument is the development config when FLASK_CONFIG is unset (DEBUG, a published
+    SECRET_KEY, memory:// limits); in the whoogle-search trial `python -m app` ran exactly that."""
+    from_reference = subprocess_config_of("create_app()")
+    assert from_reference == ("DevelopmentConfig", True)  # why the entry must name production
+    adapting = (REPO_ROOT / "docs/skill/adapting.md").read_text(encoding="utf-8")
+    _, body = _meta_and_body()
+    for name, text in (("SKILL.md", body), ("adapting.md", adapting)):
+        flat = " ".join(text.split())
+        assert "app = create_app()` only in the WSGI entry" not in flat, name
+        assert "`app = create_app(\"production\")` only in the WSGI entry" in flat, name
+        assert "create_app(config_name=None)" not in flat, name  # the reference's parameter is `config`
+
+
+def subprocess_config_of(call: str) -> tuple[str, bool]:
+    code = ("import os; os.environ.pop('FLASK_CONFIG', None)\nfrom app import create_app\n"
+            f"from app.config import load_config\napp = {call}\n"
+            "print(type(load_config(None)).__name__, app.debug)")
+    done = run([sys.executable, "-c", code], cwd=REPO_ROOT / "reference", check=True)
+    name, debug = done.stdout.split()
+    return name, debug == "True"

@@ -208,3 +208,49 @@ def create_user():
     code, data, _ = audit(write_app(tmp_path, GOOD + managed), "probeapp:app", "--fail-on", "info")
     assert (code, data["findings"]) == (0, [])
     assert any(n.startswith("POST /api/users answered 401: a users collection behind a login") for n in data["notes"])
+
+
+BASIC_AUTH_PAGE = '''
+
+from functools import wraps
+
+from flask import Blueprint
+
+main = Blueprint("main", __name__)
+
+
+def auth_required(f):
+    @wraps(f)
+    def decorated(*args, **kwargs):
+        auth = request.authorization
+        if auth and auth.password == "right":
+            return f(*args, **kwargs)
+        return "Not logged in", 401, {"WWW-Authenticate": 'Basic realm="Login Required"'}
+    return decorated
+
+
+basic_auth_limit = limiter.shared_limit(
+    "10 per minute", scope="basic-auth", deduct_when=lambda response: response.status_code == 401)
+
+
+@main.route("/config", methods=["GET", "POST"])
+@basic_auth_limit
+@auth_required
+def config():
+    return "<p>saved</p>"
+
+
+app.register_blueprint(main)
+'''
+
+
+def test_auth_route_patterns_name_a_blueprint_view_as_the_static_scan_does(tmp_path):
+    """whoogle-search: HTTP Basic auth routes named in auth-route-patterns by their view name, as
+    adapting.md says. Flask's endpoint is `main.config`; the view is `config`, for the scan and the
+    runtime alike."""
+    (tmp_path / ".flask-middleware.yml").write_text('auth-route-patterns:\n  - "^config$"\n')
+    unlimited = BASIC_AUTH_PAGE.replace("@basic_auth_limit\n@auth_required", "@auth_required")
+    _, data, _ = audit(write_app(tmp_path, GOOD + unlimited))
+    assert messages(data, "RATE002") == ["POST /config: no 429 after 50 attempts from one address (401 x50)"]
+    code, data, _ = audit(write_app(tmp_path, GOOD + BASIC_AUTH_PAGE), "probeapp:app", "--fail-on", "info")
+    assert (code, data["findings"]) == (0, [])

@@ -1,9 +1,9 @@
 """Middleware tests to copy into the target app and adapt (see docs/skill/testing.md): into its
-tests/ folder, or next to a root tests.py as test_middleware.py. Run with `python -m pytest`.
+tests/ (or test/) folder, or next to a root tests.py as test_middleware.py. Run with `python -m pytest`.
 
 Adapt: the import of ``create_app``, TESTING_CONFIG, ALLOWED_ORIGIN (one of the testing config's
-CORS_ORIGINS), and the routes (LOGIN_PATH, its limit, a non-API path). Each test names the rule or
-pitfall it protects.
+CORS_ORIGINS), and the routes (LOGIN_PATH, its limit, LOGIN_ATTEMPT and LOGIN_IS_API for a form
+page or Basic auth, an API path, a non-API path). Each test names the rule or pitfall it protects.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from app import create_app
 TESTING_CONFIG = "testing"
 ALLOWED_ORIGIN = "https://app.example.com"
 LOGIN_PATH, LOGIN_LIMIT = "/api/auth/login", 10
+# A failing sign-in attempt, as keyword arguments of client.post: a form page's is
+# {"data": {"username": ..., "password": ...}}, HTTP Basic auth's {"headers": {"Authorization": "Basic ..."}}.
+LOGIN_ATTEMPT = {"json": {"email": "nobody@example.com", "password": "wrong"}}
+LOGIN_IS_API = True  # False for a form page or HTTP Basic auth: its 429 is an HTML page without CORS
 API_PATH = "/api/health"
 NOT_API_PATH = "/apiary"  # shares the prefix; must get no CORS headers (CORS005)
 
@@ -77,21 +81,26 @@ def test_cors_exact_origin_only_on_api(client):  # CORS001, CORS003, CORS005
 
 
 def test_preflight_is_cached_and_never_rate_limited(client):  # CORS004, pitfall 1
+    path = LOGIN_PATH if LOGIN_IS_API else API_PATH  # pages get no CORS, so no preflight
     headers = {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"}
-    statuses = {client.options(LOGIN_PATH, headers=headers).status_code for _ in range(LOGIN_LIMIT * 3)}
+    statuses = {client.options(path, headers=headers).status_code for _ in range(LOGIN_LIMIT * 3)}
     assert statuses == {200}
-    assert client.options(LOGIN_PATH, headers=headers).headers["Access-Control-Max-Age"]
+    assert client.options(path, headers=headers).headers["Access-Control-Max-Age"]
 
 
 def test_login_has_its_own_limit_and_a_readable_429(client):  # RATE002, pitfall 2
-    body = {"email": "nobody@example.com", "password": "wrong"}
-    statuses = [client.post(LOGIN_PATH, json=body).status_code for _ in range(LOGIN_LIMIT)]
+    attempt = dict(LOGIN_ATTEMPT)
+    own_headers = attempt.pop("headers", {})
+    statuses = [client.post(LOGIN_PATH, headers=own_headers, **attempt).status_code for _ in range(LOGIN_LIMIT)]
     assert 429 not in statuses
-    limited = client.post(LOGIN_PATH, json=body, headers={"Origin": ALLOWED_ORIGIN})
-    assert limited.status_code == 429
-    assert limited.is_json and int(limited.headers["Retry-After"]) > 0
-    exposed = limited.headers["Access-Control-Expose-Headers"]
-    assert "Retry-After" in exposed and "X-Request-ID" in exposed
+    extra = {"Origin": ALLOWED_ORIGIN} if LOGIN_IS_API else {"Accept": "text/html"}
+    limited = client.post(LOGIN_PATH, headers={**own_headers, **extra}, **attempt)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    if LOGIN_IS_API:  # JSON the frontend can read cross-origin
+        exposed = limited.headers["Access-Control-Expose-Headers"]
+        assert limited.is_json and "Retry-After" in exposed and "X-Request-ID" in exposed
+    else:  # a page for the browser, and no CORS on pages (CORS003)
+        assert limited.mimetype == "text/html" and "Access-Control-Allow-Origin" not in limited.headers
 
 
 def test_default_limit_fast_path_is_on(app):  # performance: still matches the installed Flask-Limiter

@@ -213,6 +213,11 @@ def configure_request_logging(app) -> None:
     if not isinstance(app.wsgi_app, RequestLogMiddleware):  # a second wrap would log twice
         app.wsgi_app = RequestLogMiddleware(app.wsgi_app)
     request_logger.setLevel(logging.INFO)
+    # logging.config.dictConfig disables every logger that already exists unless it is given
+    # disable_existing_loggers=False, and these exist from import: re-enable our own, or an app's
+    # dictConfig run first would silence the request log without a trace.
+    for name in (REQUEST_LOGGER_NAME, __package__ + ".rate_limiting"):
+        logging.getLogger(name).disabled = False
 
     # Records from every logger reach the root's handlers. Console handlers the app already put
     # there (logging.basicConfig, root.addHandler(StreamHandler())) are kept and switched to JSON

@@ -68,17 +68,20 @@ def set_security_headers(response, headers=_HEADERS):
     return response
 
 
-def configure_security_headers(app, html_blueprints=()) -> None:
+def configure_security_headers(app, html_blueprints=(), html_csp=HTML_CSP) -> None:
     """``html_blueprints``: names of the blueprints that render HTML pages (``"auth"``, ``"main"``;
-    ``None`` for routes on the app itself and for 404s of unknown URLs); they get HTML_CSP, every
-    other response API_CSP. The choice follows the matched route, so a page's 429 gets the page
-    policy; a 404 or 405 matched no route and counts as ``None``."""
+    ``None`` for routes on the app itself and for 404s of unknown URLs); they get ``html_csp``,
+    every other response API_CSP. The choice follows the matched route, so a page's 429 gets the
+    page policy; a 404 or 405 matched no route and counts as ``None``. ``html_csp``: HTML_CSP, or
+    the app's own page policy when its pages need more (inline styles, a frame origin from config)."""
     pages = frozenset(html_blueprints)
     if not pages:
         app.after_request(set_security_headers)
         return
+    page_headers = _HTML_HEADERS if html_csp == HTML_CSP else tuple(
+        (lower, name, html_csp if lower == "content-security-policy" else value) for lower, name, value in _HEADERS)
 
     def set_security_headers_by_blueprint(response):
-        return set_security_headers(response, _HTML_HEADERS if request.blueprint in pages else _HEADERS)
+        return set_security_headers(response, page_headers if request.blueprint in pages else _HEADERS)
 
     app.after_request(set_security_headers_by_blueprint)

@@ -100,22 +100,19 @@ class Probe:
 
         self.normal = min(gets, key=score).rule if gets else None
         patterns = self.config.auth_route_patterns
-        self.auth = [
-            r.rule
-            for r in plain
-            if "POST" in (r.methods or ()) and is_auth_route(patterns, r.rule, r.rule, r.endpoint)
-        ]
+
+        def is_auth(r) -> bool:
+            # the view's name, as the static scan reads it (endpoint "main.config" -> "config"); a
+            # configured pattern may also name the whole endpoint
+            view = r.endpoint.rsplit(".", 1)[-1]
+            return is_auth_route(patterns, r.rule, r.rule, view) or any(p.search(r.endpoint) for p in patterns)
+
+        self.auth = [r.rule for r in plain if "POST" in (r.methods or ()) and is_auth(r)]
         # POST /api/users: a sign-up, unless it turns out to need a login (user management)
         self.signups = {r.rule for r in plain if r.rule not in self.auth and is_signup_collection(r.rule, r.methods)}
         self.auth += sorted(self.signups)
         self.endpoints = {r.rule: r.endpoint for r in plain}
-        skipped = [
-            r.rule
-            for r in rules
-            if r.arguments
-            and "POST" in (r.methods or ())
-            and is_auth_route(patterns, r.rule, r.rule, r.endpoint)
-        ]
+        skipped = [r.rule for r in rules if r.arguments and "POST" in (r.methods or ()) and is_auth(r)]
         if skipped:
             self.note("authentication routes with URL variables were not probed: " + ", ".join(skipped))
         no_get = [r.rule for r in plain if "GET" not in (r.methods or ())]

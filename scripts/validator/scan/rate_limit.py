@@ -102,6 +102,9 @@ class RateLimitScanner(Scanner):
     def __init__(self, project):
         super().__init__(project)
         self.view_flags: dict[ast.AST, tuple[bool, bool]] = {}  # view function -> (limited, exempt) by decorators
+        # names bound to a limit decorator, applied later (Flask-Limiter's documented shared limit):
+        # basic_auth_limit = limiter.shared_limit("10 per minute", scope="auth"); @basic_auth_limit
+        self.limit_names: set[str] = set()
 
     def visit_FunctionDef(self, ctx, f) -> None:
         limited = exempt = False
@@ -146,6 +149,8 @@ class RateLimitScanner(Scanner):
         custom = p.rate_decorator_names
         plain = tail in ("exempt", "limit", "shared_limit") or tail in custom or name in custom
         kind = is_rate_decorator(ctx, call, plain_call=True) if plain else None  # nothing else can be one
+        if kind == "limit" and ctx.target and tail in ("limit", "shared_limit"):
+            self.limit_names.add(last(ctx.target))
         if kind == "exempt" and call.args:
             for a in call.args:
                 if dotted(a):
@@ -168,10 +173,26 @@ class RateLimitScanner(Scanner):
         for route in self.project.routes:
             if route.view is not None and route.view in self.view_flags:
                 route.limited, route.exempt = self.view_flags[route.view]
+        self.limits_bound_to_names()
         self.limits_in_views_and_decorators()
         self.resolve_targets_and_class_views()
         for key in self.project.rate_key_funcs:
             key.client_source = self.client_source(key.expr)
+
+    def limits_bound_to_names(self) -> None:
+        if not self.limit_names:
+            return
+        for route in self.project.routes:
+            view = route.view
+            if view is None or route.limited or route.exempt:
+                continue
+            for dec in view.decorator_list:
+                if last(dotted(dec.func if isinstance(dec, ast.Call) else dec)) in self.limit_names:
+                    route.limited = True
+                    self.project.rate_limit_evidence.append(
+                        Fact("decorator", route.module, dec, dec.lineno, dec.col_offset, view)
+                    )
+                    break
 
     def limits_in_views_and_decorators(self) -> None:
         """A route is limited by its own code too: a limiter check or a 429 in the view, or in a project

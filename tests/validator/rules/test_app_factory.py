@@ -63,6 +63,9 @@ def test_app001_blueprints_imported_apps_and_current_app(tmp_path, capsys):
         ("pkg/web.py", 2, "@app.after_request"),
     ]
     assert "module-level blueprint `api`" in found[0]["message"]
+    # calibre-web's / whoogle-search's `from . import app` (or `from pkg import app`) is the package's
+    # Flask app, not a blueprint
+    assert "module-level app `app`" in found[2]["message"], found[2]["message"]
 
 
 def test_app001_unbound_extensions_bound_in_factory(tmp_path, capsys):

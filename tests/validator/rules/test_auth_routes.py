@@ -410,3 +410,55 @@ def test_recommended_limits_agree_with_skill_md_and_adapting_md():
     assert {limit for _, limit, _, _ in LIMIT_KINDS} == {"3 per hour"}
     assert "Sign-up (also an API's `POST /users`) and OTP: use the password-reset limit (`3 per hour`)" in adapting
     assert "login and token routes `10 per minute`" in adapting
+
+
+def test_basic_auth_routes_named_as_adapting_md_says(tmp_path, capsys):
+    """whoogle-search: HTTP Basic auth on views whose URL is built at run time (f'/{Endpoint.config}'),
+    which the validator cannot read. adapting.md tells the agent to name such routes in
+    auth-route-patterns; its example must make RATE002 check them."""
+    import json
+    import re
+
+    from tests.skill.tools import REPO_ROOT
+
+    text = (REPO_ROOT / "docs/skill/adapting.md").read_text(encoding="utf-8")
+    [bullet] = [b for b in text.split("\n- ") if b.startswith("HTTP Basic auth")]
+    [example] = re.findall(r"`(\[[^`]*\])`", " ".join(bullet.split()))
+    patterns = json.loads(example)
+    routes = """
+    from enum import Enum
+    from functools import wraps
+    from flask import Blueprint, request
+    from .extensions import limiter
+    class Endpoint(Enum):
+        config = "config"
+        def __str__(self):
+            return self.value
+    bp = Blueprint("main", __name__)
+    def auth_required(f):
+        @wraps(f)
+        def decorated(*args, **kwargs):
+            auth = request.authorization
+            if auth and auth.password == "x":
+                return f(*args, **kwargs)
+            return "Not logged in", 401
+        return decorated
+    basic_auth_limit = limiter.shared_limit("10 per minute", scope="basic-auth")
+    @bp.route(f"/{Endpoint.config}", methods=["GET", "POST", "PUT"])
+    {limit}@auth_required
+    def config():
+        return "x"
+    """
+    files = {
+        "app/__init__.py": "from flask import Flask\nfrom .extensions import limiter\nfrom .routes import bp\n"
+        "def create_app():\n    app = Flask(__name__)\n    limiter.init_app(app)\n"
+        "    app.register_blueprint(bp)\n    return app\n",
+        "app/extensions.py": "from flask_limiter import Limiter\nfrom flask_limiter.util import get_remote_address\n"
+        "limiter = Limiter(key_func=get_remote_address)\n",
+        ".flask-middleware.yml": "auth-route-patterns:\n" + "".join(f"  - {json.dumps(p)}\n" for p in patterns),
+    }
+    unlimited = rate(tmp_path / "a", capsys, {**files, "app/routes.py": routes.replace("{limit}", "")})
+    assert [r for r, _ in unlimited] == ["RATE002"], (patterns, unlimited)
+    with_limit = routes.replace("{limit}", "@basic_auth_limit\n    ")
+    limited = rate(tmp_path / "b", capsys, {**files, "app/routes.py": with_limit})
+    assert limited == []

@@ -869,3 +869,38 @@ def test_rate008_quiet_on_the_reference(capsys):
 
     code, data = run_json(REPO / "reference", "--select", "RATE008", capsys=capsys)
     assert (code, data["findings"]) == (0, [])
+
+
+# Flask-Limiter's documented shared limit: the decorator is bound to a name first, then applied to
+# several views (whoogle-search after the skill: one limit on failed Basic-auth attempts).
+SHARED_AUTH = """
+from flask import Blueprint
+from .extensions import limiter
+bp = Blueprint("auth", __name__)
+{binding}
+@bp.route("/login", methods=["GET", "POST"])
+{applied}
+def login(): return "x"
+"""
+
+
+@pytest.mark.parametrize(
+    ("binding", "applied"),
+    [
+        ('basic_auth_limit = limiter.shared_limit("10 per minute", scope="basic-auth")', "@basic_auth_limit"),
+        ('login_limit = limiter.limit("10 per minute", methods=["POST"])', "@login_limit"),
+        ('from .limits import basic_auth_limit', "@basic_auth_limit"),
+    ],
+)
+def test_rate002_a_limit_bound_to_a_name_then_applied(tmp_path, capsys, binding, applied):
+    files = app_with(SHARED_AUTH.format(binding=binding, applied=applied))
+    files["app/limits.py"] = (
+        "from .extensions import limiter\n"
+        'basic_auth_limit = limiter.shared_limit("10 per minute", scope="basic-auth")\n'
+    )
+    assert rules_of(scan(tmp_path, files, capsys, "--select", "RATE")) == []
+    # the same name bound to something else limits nothing
+    files["app/limits.py"] = "basic_auth_limit = print\n"
+    files["app/auth.py"] = SHARED_AUTH.format(binding="login_limit = print\nbasic_auth_limit = print",
+                                              applied=applied)
+    assert rules_of(scan(tmp_path / "other", files, capsys, "--select", "RATE")) == ["RATE002"]

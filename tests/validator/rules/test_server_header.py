@@ -137,3 +137,38 @@ def test_what_gunicorn_really_sends(tmp_path, config, server_header):
         assert request(port, "GET", "/").header("Server") == server_header
     finally:
         server.stop()
+
+
+# whoogle-search's app/routes.py: a module of ~950 lines whose run_app() starts waitress (or the
+# Werkzeug server with --debug) after parsing its command line. The validator parses large modules
+# block by block and skips blocks without a word it looks for: the server start must be one.
+_RUN_APP = """
+import argparse
+import waitress
+from flask import request
+from app import app
+
+
+def run_app() -> None:
+    parser = argparse.ArgumentParser(description="console runner")
+    parser.add_argument("--port", default=5000, help="port")
+    parser.add_argument("--debug", default=False, action="store_true")
+    args = parser.parse_args()
+    if args.debug:
+        app.run(host="127.0.0.1", port=args.port, debug=True)
+    else:
+        waitress.serve(app, listen=f"127.0.0.1:{args.port}"{ident})
+"""
+_FILLER = "".join(f"\n\ndef helper_{i}(value):\n    return value + {i}\n" for i in range(15))
+
+
+@pytest.mark.parametrize("ident", ["", ', ident=""'])
+def test_hdr003_sees_a_server_started_in_a_large_module(tmp_path, capsys, ident):
+    source = _RUN_APP.replace("{ident}", ident) + _FILLER
+    assert source.count("\n") > 40  # above the size the validator parses whole
+    found = hdr003(tmp_path, capsys, {"app/routes.py": source})
+    if ident:  # waitress told to send no Server header
+        assert found == []
+    else:
+        [(path, _line, message)] = found
+        assert path == "app/routes.py" and message.startswith("served by "), found
