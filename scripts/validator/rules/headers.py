@@ -146,7 +146,8 @@ def server_header(project):
     if project.servers and not announcing:
         return  # served only by servers that send no Server header of their own (gevent's pywsgi, mod_wsgi)
     if announcing:
-        s = announcing[0]
+        # Name the production server (a Dockerfile's gunicorn, waitress.serve) before a dev-only app.run().
+        s = min(announcing, key=lambda s: s.server == "werkzeug")
         yield hit(
             (s.rel, s.line, 1),
             f"served by {s.server} ({s.text}), which sends `{s.header}`, and "

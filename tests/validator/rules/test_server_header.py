@@ -172,3 +172,14 @@ def test_hdr003_sees_a_server_started_in_a_large_module(tmp_path, capsys, ident)
     else:
         [(path, _line, message)] = found
         assert path == "app/routes.py" and message.startswith("served by "), found
+
+
+def test_hdr003_names_the_production_server_before_a_dev_run(tmp_path, capsys):
+    # httpbin, pgAdmin, searxng: a Dockerfile or entrypoint runs gunicorn, and a module ends with
+    # `if __name__ == "__main__": app.run()` for development. The finding names what production runs.
+    files = {
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n\nif __name__ == '__main__':\n    app.run()\n",
+        "Dockerfile": 'FROM python:3.12\nCMD ["gunicorn", "-b", "0.0.0.0:80", "app:app"]\n',
+    }
+    [(path, _line, message)] = hdr003(tmp_path, capsys, files)
+    assert path == "Dockerfile" and message.startswith("served by gunicorn"), message
