@@ -129,7 +129,9 @@ def test_rate_limit_429_is_readable_and_preflights_spend_nothing(
     preflights = _log_lines(entries, "OPTIONS", LOGIN)
     posts = _log_lines(entries, "POST", LOGIN)
     assert len(preflights) == 35 and {e["status"] for e in preflights} == {200}
-    assert [e["status"] for e in posts] == statuses
+    # Same statuses, order not compared: two workers append to one log, and a worker may write its
+    # line after the browser already has the response and the other worker has logged the next one.
+    assert sorted(e["status"] for e in posts) == sorted(statuses)
 
     # Redis holds one counter, the login limit's moving window, with exactly the 10 accepted hits.
     (key,) = _redis_keys(api.redis)
