@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.servers import free_port
 
-from .rawservers import RawServer, answer_once_then_hang, garbage, hang, reset, trickle
+from .rawservers import RawServer, Recorder, answer_once_then_hang, garbage, hang, reset, trickle
 from .util import codes, live, one_error_line, run
 
 
@@ -98,3 +98,15 @@ def test_a_server_that_hangs_after_its_first_answer_gives_findings_and_notes():
     assert "no complete answer within 0.3s (--timeout)" in notes
     assert "(--deadline) passed" in notes
     assert connections <= 20
+
+
+def test_one_unreachable_url_of_several_keeps_the_others_findings():
+    down = free_port()
+    with Recorder({"GET /": (200, [("Content-Type", "text/html")], b"<p>ok</p>")}) as site:
+        ok = f"http://127.0.0.1:{site.port}/"
+        code, data, stderr = live("--url", ok, "--url", f"http://127.0.0.1:{down}/", "--fail-on", "info")
+    assert code == 2  # one host could not be audited
+    assert data["urls"] == [ok] and {f["path"] for f in data["findings"]} == {ok}
+    assert "HDR001" in codes(data)
+    assert data["failed"] == [f"GET http://127.0.0.1:{down}/: connection refused (is the server running there?)"]
+    assert f"validate.py: error: GET http://127.0.0.1:{down}/: connection refused" in stderr

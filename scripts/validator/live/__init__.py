@@ -93,7 +93,7 @@ def run_live(args) -> int:
             raise UsageError(str(exc)) from None
 
     client = Client(args.timeout, args.deadline, args.insecure, max_requests_per_host(args.burst))
-    findings, notes = [], []
+    findings, notes, audited, failed = [], [], [], []
     if args.insecure:
         notes.append("--insecure: TLS certificates were NOT verified; a man in the middle would go unnoticed")
     for url in urls:
@@ -101,7 +101,12 @@ def run_live(args) -> int:
         try:
             probe.run()
         except LiveError as exc:
-            raise UsageError(str(exc)) from None
+            if len(urls) == 1:
+                raise UsageError(str(exc)) from None
+            # One host down must not hide the others' findings: report them, then exit 2 for this one.
+            failed.append(str(exc))
+            continue
+        audited.append(url)
         for check in CHECKS:
             for code, message in check(probe):
                 if (not select or codes_match(code, select)) and not codes_match(code, ignore):
@@ -113,12 +118,18 @@ def run_live(args) -> int:
     findings = list(dict.fromkeys(findings))
     findings.sort(key=lambda f: (f.path, -f.rank, f.rule, f.message))
     summary = summarize(findings, 0, notes)
-    summary["urls"] = urls
+    summary["urls"] = audited
+    if failed:
+        summary["failed"] = failed  # JSON: the hosts that could not be audited, as on stderr
     if args.format != "text":
         for note in notes:
             print(f"validate.py: note: {note}", file=sys.stderr)
     sys.stdout.write(formatter(args.format)(findings, summary, rules))
     sys.stdout.flush()
+    for error in failed:
+        print(f"validate.py: error: {error}", file=sys.stderr)
+    if failed:
+        return 2
     return 1 if at_or_above(findings, args.fail_on) else 0
 
 
