@@ -127,8 +127,8 @@ def missing_headers(project):
     "warning",
     "the Server header is not suppressed where the server adds it",
     fix="Suppress it in the server: a gunicorn.conf.py patching gunicorn.http.wsgi.Response.default_headers, "
-    "nginx `server_tokens off` in front (it drops the upstream Server), Apache `ServerTokens Prod`, or a "
-    "Werkzeug request handler overriding version_string; popping it in Flask removes nothing.",
+    "nginx `server_tokens off` in front (it drops the upstream Server), Apache `ServerTokens Prod`, a "
+    "Werkzeug request handler overriding version_string, waitress `ident=''`; popping it in Flask removes nothing.",
 )
 def server_header(project):
     if project.server_header_suppression:
