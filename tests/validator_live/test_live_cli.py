@@ -338,3 +338,24 @@ def test_a_bad_live_config_is_exit_2(tmp_path, text, error):
     proc = run("--url", "http://127.0.0.1:1/", "--config", config)
     assert proc.returncode == 2
     assert error in one_error_line(proc.stderr)
+
+
+@pytest.mark.parametrize("login_has_cors", [True, False])
+def test_burst_429_needs_cors_headers_only_where_the_route_has_cors(login_has_cors):
+    # Seen on whoogle-search with the skill applied: its login is an HTML form (Basic auth) without
+    # CORS, as CORS003 wants, and the 429 was asked for Access-Control-Allow-Origin all the same.
+    site_map = dict(CLEAN_SITE)
+    login_headers = [*GOOD_HEADERS, ("Access-Control-Max-Age", "600")]
+    if login_has_cors:
+        login_headers.append(("Access-Control-Allow-Origin", _allowed_only))
+    site_map["OPTIONS /api/auth/login"] = (204, login_headers, b"")
+    site_map["POST /api/auth/login"] = (429, [JSON, *GOOD_HEADERS, ("Retry-After", "60")], b'{"error": "rate_limited"}')
+    with Recorder(site_map, banner="nginx") as site:
+        code, data, _ = live("--url", f"http://127.0.0.1:{site.port}/", *ALL_PATHS, "--burst", "3", "--fail-on", "info")
+    if login_has_cors:
+        assert code == 1 and messages(data, "RATE006") == [
+            "POST /api/auth/login 429 (attempt 1 of --burst 3): no Access-Control-Allow-Origin for "
+            "https://app.example.com, so the page sees a network error"
+        ]
+    else:
+        assert (code, messages(data, "RATE006")) == (0, [])

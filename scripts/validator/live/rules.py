@@ -180,9 +180,9 @@ def request_id_echo(probe):
 
 
 def burst_answer(probe):
-    """Under --burst: RATE002 when no 429 came; RATE006 when the 429 has no Retry-After or (with --origin)
-    is not readable by that origin. An HTML body is a note, as in --app: clients act on status and
-    Retry-After (docs/rules/RATE006.md)."""
+    """Under --burst: RATE002 when no 429 came; RATE006 when the 429 has no Retry-After or, on a route
+    whose other answers carry CORS headers for the origin, is not readable by it. An HTML body is a note,
+    as in --app: clients act on status and Retry-After (docs/rules/RATE006.md)."""
     burst = [x for x in probe.exchanges if x.kind == "burst"]
     if not burst:
         return
@@ -200,7 +200,13 @@ def burst_answer(probe):
         probe.note(f"{x.resp.label()}: the 429's body is {x.resp.media_type or 'untyped'}, not JSON")
     if x.resp.header("Retry-After") is None:
         problems.append("no Retry-After")
-    if x.origin:
+    # CORS on the 429 only where the route has CORS (CORS003 keeps it off pages): an answer before the
+    # 429, or a preflight, to the same path that granted the allowed origin.
+    cors_route = any(
+        _grants(y) for y in probe.exchanges
+        if y.origin == x.origin and y.resp.path == x.resp.path and y.resp.status != 429 and y is not x
+    )
+    if x.origin and cors_route:
         exposed = _exposed(x.resp)
         if not _grants(x):
             problems.append(f"no Access-Control-Allow-Origin for {x.origin}, so the page sees a network error")
