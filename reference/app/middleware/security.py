@@ -53,8 +53,6 @@ HSTS_VALUE = "max-age=63072000; includeSubDomains"
 
 
 _HEADERS = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
-_HTML_HEADERS = tuple((lower, name, HTML_CSP if lower == "content-security-policy" else value)
-                      for lower, name, value in _HEADERS)
 
 
 def set_security_headers(response, headers=_HEADERS):
@@ -78,8 +76,8 @@ def configure_security_headers(app, html_blueprints=(), html_csp=HTML_CSP) -> No
     if not pages:
         app.after_request(set_security_headers)
         return
-    page_headers = _HTML_HEADERS if html_csp == HTML_CSP else tuple(
-        (lower, name, html_csp if lower == "content-security-policy" else value) for lower, name, value in _HEADERS)
+    page_headers = tuple((lower, name, html_csp if lower == "content-security-policy" else value)
+                         for lower, name, value in _HEADERS)
 
     def set_security_headers_by_blueprint(response):
         return set_security_headers(response, page_headers if request.blueprint in pages else _HEADERS)
