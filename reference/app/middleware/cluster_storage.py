@@ -14,11 +14,14 @@ import functools
 import logging
 import time
 
+from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisClusterStorage
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 log = logging.getLogger(__name__)
-ERRORS = (RedisError, RedisClusterException)  # the latter (no slot map, ...) is no RedisError
+# RedisClusterException (no slot map, ...) is no RedisError; StorageError wraps both when the
+# storage is built with wrap_exceptions=True (Flask-Limiter does not).
+ERRORS = (RedisError, RedisClusterException, StorageError)
 
 
 class PerNodeFallbackClusterStorage(RedisClusterStorage):
