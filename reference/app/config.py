@@ -83,7 +83,9 @@ def storage_options(uri: str) -> dict:
         # socket_* options over): without this line they keep redis-py's 5 s default.
         options["sentinel_kwargs"] = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
     # redis+cluster: ``retry`` is RedisCluster's own argument there (no command retries, so no
-    # topology-refresh loop while a node is down); the socket_* options reach every node.
+    # topology-refresh loop while a node is down); the socket_* options reach every node. The
+    # scheme is served by middleware/cluster_storage.py (registered when rate_limiting.py is
+    # imported): a failed node sends only its own keys to per-process memory, not every key.
     return options
 
 

@@ -1,5 +1,6 @@
 """Scale-out: two gunicorn instances (2 workers each) share limits on Redis Sentinel and on Redis
-Cluster, and a dead primary or node never turns into a 500.
+Cluster, and a dead primary or node never turns into a 500. On the Cluster a failed node moves
+only its own keys to per-process memory (reference/app/middleware/cluster_storage.py).
 
 Each topology starts once per module (tests/support/topologies.py); each test uses fresh client
 addresses (X-Forwarded-For behind TRUSTED_PROXY_COUNT=1), so tests never share a counter.
@@ -8,6 +9,7 @@ addresses (X-Forwarded-For behind TRUSTED_PROXY_COUNT=1), so tests never share a
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import signal
 import time
@@ -136,6 +138,81 @@ def test_cluster_clients_are_bounded(cluster, monkeypatch):
     assert cluster.node_for_key(login_key(client)).client().llen(login_key(client)) == 1
 
 
+def timeouts_allowed(elapsed: float, workers: int = 1) -> int:
+    """At most one timeout per worker per backoff period: a failed node is tried again 1, 1+2,
+    1+2+4 ... seconds after its first failure (cluster_storage.py)."""
+    retries = sum(1 for n in range(1, 7) if 2**n - 1 <= elapsed)
+    return workers * (1 + retries)
+
+
+def test_cluster_storage_falls_back_per_node(cluster, caplog):
+    """In process, on every strategy: while one node hangs (SIGSTOP), its keys count in this
+    process's memory after ONE 0.25 s timeout, keys on the other nodes keep counting in Redis and
+    are never slowed, and once the node answers its keys are counted in Redis again."""
+    from limits._storage_scheme import SCHEMES
+    from limits.storage import RedisClusterStorage, RedisSentinelStorage, RedisStorage, storage_from_string
+    from limits.strategies import STRATEGIES
+
+    from app.config import storage_options
+    from app.middleware.cluster_storage import PerNodeFallbackClusterStorage
+
+    # Only redis+cluster:// is taken over; the other schemes keep limits' own classes.
+    assert SCHEMES["redis"] is RedisStorage and SCHEMES["redis+sentinel"] is RedisSentinelStorage
+    assert SCHEMES["valkey+cluster"] is RedisClusterStorage
+    storage = storage_from_string(cluster.url, **storage_options(cluster.url))
+    assert type(storage) is PerNodeFallbackClusterStorage
+    item = parse("5 per minute")
+    names = itertools.count()
+    redis_key = {  # the Redis key each strategy stores a limit under (limits' own naming)
+        "moving-window": lambda k: "LIMITS:" + item.key_for(k),
+        "fixed-window": lambda k: "LIMITS:" + item.key_for(k),
+        "sliding-window-counter": lambda k: "LIMITS:{" + item.key_for(k) + "}",
+    }
+
+    def key_on(node, strategy: str) -> str:
+        return next(k for k in (f"unit-{n}" for n in names) if cluster.node_for_key(redis_key[strategy](k)) is node)
+
+    hung, live = cluster.nodes[2], cluster.nodes[:2]
+    keys = [(strategy, node, key_on(node, strategy)) for strategy in redis_key for node in cluster.nodes]
+    caplog.set_level(logging.WARNING, logger="app.middleware.cluster_storage")
+    os.kill(hung.pid, signal.SIGSTOP)
+    try:
+        started, slow, admitted = time.perf_counter(), [], {}
+        for strategy, node, key in keys:
+            limiter = STRATEGIES[strategy](storage)
+            for _ in range(7):
+                before = time.perf_counter()
+                admitted[key] = admitted.get(key, 0) + limiter.hit(item, key)
+                if time.perf_counter() - before >= 0.25:  # a timeout costs 0.25 s at least
+                    slow.append(node.port)
+        elapsed = time.perf_counter() - started
+        assert storage.check() is False  # a PING to every primary
+    finally:
+        os.kill(hung.pid, signal.SIGCONT)
+    assert set(admitted.values()) == {5}  # exact everywhere: in Redis, or in memory for the hung node
+    print(f"cluster storage, node {hung.port} hung: {len(slow)} timeout(s) in {elapsed:.2f}s")
+    assert slow and set(slow) == {hung.port} and len(slow) <= timeouts_allowed(elapsed)
+    hung_name = f"127.0.0.1:{hung.port}"
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [f"rate-limit node {hung_name} failed"]
+    for strategy, node, key in keys:
+        assert node.client().exists(redis_key[strategy](key)) == (node is not hung)
+
+    # The node answers again: after its backoff the next call for one of its keys goes to Redis.
+    for node in cluster.nodes:
+        wait_until(lambda n=node: n.client().cluster("info")["cluster_state"] == "ok", timeout=30,
+                   what="cluster_state:ok after SIGCONT")
+    moving = STRATEGIES["moving-window"](storage)
+    wait_until(lambda: moving.hit(item, key_on(hung, "moving-window")) and hung_name not in storage.down,
+               timeout=40, interval=0.1, what="the hung node's keys back in Redis")
+    assert caplog.records[-1].getMessage() == f"rate-limit node {hung_name} is back: its keys are shared again"
+    key = key_on(hung, "moving-window")
+    assert [moving.hit(item, key) for _ in range(6)] == [True] * 5 + [False]
+    assert hung.client().llen(redis_key["moving-window"](key)) == 5 and storage.check() is True
+    moving.clear(item, key)  # storage.clear() reaches the node (and the memory copy)
+    assert not hung.client().exists(redis_key["moving-window"](key)) and moving.hit(item, key)
+    assert all(n.client().exists(redis_key[s](k)) for s, n, k in keys if n in live)
+
+
 @pytest.mark.slow
 def test_sentinel_shared_limits_survive_a_primary_failover(sentinel, gunicorn_server):
     servers = two_instances(gunicorn_server, sentinel_url(sentinel))
@@ -183,19 +260,30 @@ def test_sentinel_shared_limits_survive_a_primary_failover(sentinel, gunicorn_se
 @pytest.mark.slow
 def test_cluster_hung_node_costs_one_short_timeout(cluster, gunicorn_server):
     """SIGSTOP: the node's port still accepts, it never answers. redis-py's defaults (5 s, retries)
-    would hold each request for seconds; with the reference's options each request gets its answer
-    well inside the 4.5 s the client waits, and none is a 500."""
+    would hold each request for seconds. With the reference, a request for the hung node's key
+    costs at most one 0.25 s timeout per worker per backoff period (then memory answers), and
+    requests for keys on the other nodes never wait for it and keep exact shared counts."""
     servers = two_instances(gunicorn_server, cluster.url)
     hung = cluster.nodes[1]
     client = next(c for c in _clients if cluster.node_for_key(login_key(c)) is hung)
-    assert call(servers, 0, client)[0] == 401  # pooled connections to every node exist now
+    other = next(c for c in _clients if cluster.node_for_key(login_key(c)) is not hung)
+    assert call(servers, 0, client)[0] == 401 and call(servers, 1, other)[0] == 401
     os.kill(hung.pid, signal.SIGSTOP)
     try:
-        results = [call(servers, i, client, timeout=4.5) for i in range(8)]
+        started = time.perf_counter()
+        results = [(c, *call(servers, i, c, timeout=4.5)) for i in range(11) for c in (client, other)]
+        elapsed = time.perf_counter() - started
     finally:
         os.kill(hung.pid, signal.SIGCONT)
-    print(f"cluster, node {hung.port} hung: {[(s, round(t, 3)) for s, t in results]}")
-    assert [status for status, _ in results] == [401] * 8
+    slow = Counter(c for c, _, seconds in results if seconds >= 0.25)  # a timeout costs 0.25 s at least
+    print(f"cluster, node {hung.port} hung: {slow[client]} slow requests in {elapsed:.2f}s; longest "
+          f"{max(t for c, _, t in results if c == client):.3f}s (hung node's key), "
+          f"{max(t for c, _, t in results if c == other):.3f}s (other nodes' key)")
+    # Hung node's key: per worker, counted in memory (11 of the 12 logins admitted, at most 40).
+    assert [status for c, status, _ in results if c == client] == [401] * 11
+    assert 1 <= slow[client] <= timeouts_allowed(elapsed, workers=4) and slow[other] == 0
+    # Other nodes' key: still one shared count in Redis, exactly 10 of 12 across both instances.
+    assert [status for c, status, _ in results if c == other] == [401] * 9 + [429] * 2
     for node in cluster.nodes:
         wait_until(lambda n=node: n.client().cluster("info")["cluster_state"] == "ok", timeout=30,
                    what="cluster_state:ok after SIGCONT")
@@ -221,30 +309,35 @@ def test_cluster_shared_limits_and_one_dead_node(cluster, gunicorn_server):
         assert node.llen(login_key(client)) == 10
         assert cluster.node_for_key(plain_key(client)).client().llen(plain_key(client)) == 5
 
-    # Kill one node. Flask-Limiter's fallback is per process and all-or-nothing: the first
-    # storage error in a worker switches that worker to its in-memory counters for every key (not
-    # only the dead node's) until a re-check of the whole cluster (PING to every primary) passes.
+    # Kill one node. Only the keys it served fall back to each worker's memory (no 500, still
+    # limited: 4 workers x the limit at most); keys on the two live nodes stay exact and shared.
     dead = cluster.nodes[0]
     dead.stop(signal.SIGKILL)
-    fresh = {node.port: next(c for c in _clients if cluster.node_for_key(login_key(c)) is node)
-             for node in cluster.nodes}
-    during = {port: burst(servers, client, n=60) for port, client in fresh.items()}
-    print(f"cluster, node {dead.port} of {[n.port for n in cluster.nodes]} killed: {during}")
-    for statuses in during.values():
-        assert set(statuses) == {401, 429}  # no 500, and still limited: 4 workers x 10 at most
-        assert 10 <= statuses[401] <= 4 * 10
 
-    # The node comes back (same port and cluster config, empty): every worker's next re-check
-    # passes and all keys are shared again, without restarting the app.
+    def fresh(key) -> dict:  # a new client per node, chosen by the node that serves key(client)
+        return {node.port: next(c for c in _clients if cluster.node_for_key(key(c)) is node) for node in cluster.nodes}
+
+    during = {port: burst(servers, client, n=60) for port, client in fresh(login_key).items()}
+    during_plain = {port: burst(servers, client, "/api/plain") for port, client in fresh(plain_key).items()}
+    print(f"cluster, node {dead.port} of {[n.port for n in cluster.nodes]} killed: {during} {during_plain}")
+    for port in during:
+        if port == dead.port:
+            assert set(during[port]) == {401, 429} and 10 <= during[port][401] <= 4 * 10
+            assert set(during_plain[port]) == {200, 429} and 5 <= during_plain[port][200] <= 4 * 5
+        else:
+            assert during[port] == Counter({401: 10, 429: 50}) and during_plain[port] == EXACT_PLAIN
+
+    # The node comes back (same port and cluster config, empty): each worker tries it again after
+    # its backoff (1, 2, 4 ... s) and its keys are shared again, without restarting the app.
     dead.start().wait_ready()
     for node in cluster.nodes:
         wait_until(lambda n=node: n.client().cluster("info")["cluster_state"] == "ok", timeout=30,
                    what="cluster_state:ok after the node is back")
 
     def shared_again() -> bool:
-        fresh = [next(c for c in _clients if cluster.node_for_key(login_key(c)) is node) for node in cluster.nodes]
-        return [burst(servers, c) for c in fresh] == [EXACT_LOGIN] * len(fresh)
+        return [burst(servers, c) for c in fresh(login_key).values()] == [EXACT_LOGIN] * len(cluster.nodes)
 
     wait_until(shared_again, timeout=90, interval=0.5, what="exact shared limits with the node back")
+    assert [burst(servers, c, "/api/plain") for c in fresh(plain_key).values()] == [EXACT_PLAIN] * 3
     logged = statuses_logged(servers)
     assert logged[500] == 0 and logged[401] and logged[429]

@@ -9,7 +9,8 @@ Settings live in config.py (RATELIMIT_*). The reasons behind them:
   same limits from memory (so auth routes stay limited, at most workers x limit), the request is
   never a 500, and a hung Redis costs one 0.25 s timeout before the fallback takes over.
   Flask-Limiter re-checks Redis with exponential backoff (1, 2, 4 ... 32 s) and shares limits
-  again once it answers.
+  again once it answers. On a Redis Cluster the fallback is per node instead (cluster_storage.py):
+  only the keys of a failed node count in memory.
 - preflights are exempt (extensions.py); health checks are exempt (api.py).
 - a form route answering GET and POST limits only the POST: ``@limiter.limit("10 per minute",
   methods=["POST"])``, or every page load would spend an attempt.
@@ -37,6 +38,7 @@ from markupsafe import escape
 
 from ..errors import wants_json
 from ..extensions import limiter
+from . import cluster_storage  # noqa: F401 - redis+cluster:// falls back per node (its docstring)
 
 log = logging.getLogger(__name__)
 
