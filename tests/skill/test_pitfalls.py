@@ -8,8 +8,10 @@ fails and SKILL.md / docs/skill/pitfalls.md must be updated.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -22,7 +24,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tests.support.servers import ManagedProcess, RedisServer, free_port
+from tests.support.servers import REFERENCE_DIR, ManagedProcess, RedisServer, free_port
 
 SEED_APP = Path(__file__).resolve().parents[2] / "examples" / "seed_app"
 ORIGIN = "https://app.example.com"
@@ -388,3 +390,45 @@ def test_10_module_level_limiter_keeps_the_first_apps_settings():
 
 def test_redis_server_fixture_is_real(redis_server):
     assert isinstance(redis_server, RedisServer) and redis_server.ping()
+
+
+def test_11_a_limiter_local_to_create_app_and_disabled_turns_limited_routes_into_500():
+    # Flask-Limiter 4.1.1 (issue #415 upstream): the limit decorator holds the Limiter by weak
+    # reference; disabled, init_app registers no hook that keeps it alive, so once create_app()
+    # returns it is collected and every decorated route raises ReferenceError -> 500.
+    def create_app():
+        app = Flask(__name__)
+        app.config["RATELIMIT_ENABLED"] = False  # a test config turning limits off
+        limiter = Limiter(get_remote_address, app=app)
+
+        @app.post("/login")
+        @limiter.limit("10 per minute")
+        def login():
+            return "ok"
+
+        return app
+
+    import gc
+
+    app = create_app()
+    gc.collect()
+    assert app.test_client().post("/login").status_code == 500
+
+
+def test_11_the_references_module_level_limiter_can_be_disabled():
+    # The reference keeps the limiter in extensions.py (module level): disabled, it still exists.
+    # In its own interpreter: the module-level limiter keeps the first app's settings (pitfall 10).
+    code = (
+        "import gc, json\n"
+        "from app import create_app\n"
+        "from app.config import TestingConfig\n"
+        "class NoLimits(TestingConfig):\n"
+        "    RATELIMIT_ENABLED = False\n"
+        "client = create_app(NoLimits).test_client()\n"
+        "gc.collect()\n"
+        "print(json.dumps([client.post('/api/auth/login', json={}).status_code for _ in range(12)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REFERENCE_DIR, capture_output=True, text=True,
+                         timeout=60, check=True)
+    statuses = json.loads(out.stdout.strip().splitlines()[-1])
+    assert statuses == [400] * 12  # every attempt reaches the view (an empty body is a 400): no 500, no 429
