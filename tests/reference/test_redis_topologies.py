@@ -177,23 +177,23 @@ def test_cluster_storage_falls_back_per_node(cluster, caplog):
     caplog.set_level(logging.WARNING, logger="app.middleware.cluster_storage")
     os.kill(hung.pid, signal.SIGSTOP)
     try:
-        started, slow, admitted = time.perf_counter(), [], {}
-        for strategy, node, key in keys:
+        started, admitted = time.perf_counter(), {}
+        for strategy, _node, key in keys:
             limiter = STRATEGIES[strategy](storage)
             for _ in range(7):
-                before = time.perf_counter()
                 admitted[key] = admitted.get(key, 0) + limiter.hit(item, key)
-                if time.perf_counter() - before >= 0.25:  # a timeout costs 0.25 s at least
-                    slow.append(node.port)
         elapsed = time.perf_counter() - started
         assert storage.check() is False  # a PING to every primary
     finally:
         os.kill(hung.pid, signal.SIGCONT)
     assert set(admitted.values()) == {5}  # exact everywhere: in Redis, or in memory for the hung node
-    print(f"cluster storage, node {hung.port} hung: {len(slow)} timeout(s) in {elapsed:.2f}s")
-    assert slow and set(slow) == {hung.port} and len(slow) <= timeouts_allowed(elapsed)
+    # Each call that reached the hung node logged one line (it cost one timeout); no other node failed.
     hung_name = f"127.0.0.1:{hung.port}"
-    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [f"rate-limit node {hung_name} failed"]
+    failures = [r.getMessage().split(" (")[0] for r in caplog.records]
+    print(f"cluster storage, node {hung.port} hung: {len(failures)} failed call(s) in {elapsed:.2f}s")
+    assert failures[0] == f"rate-limit node {hung_name} failed"
+    assert set(failures[1:]) <= {f"rate-limit node {hung_name} still failing"}
+    assert len(failures) <= timeouts_allowed(elapsed)
     for strategy, node, key in keys:
         assert node.client().exists(redis_key[strategy](key)) == (node is not hung)
 
@@ -275,19 +275,24 @@ def test_cluster_hung_node_costs_one_short_timeout(cluster, gunicorn_server):
         elapsed = time.perf_counter() - started
     finally:
         os.kill(hung.pid, signal.SIGCONT)
-    slow = Counter(c for c, _, seconds in results if seconds >= 0.25)  # a timeout costs 0.25 s at least
-    print(f"cluster, node {hung.port} hung: {slow[client]} slow requests in {elapsed:.2f}s; longest "
-          f"{max(t for c, _, t in results if c == client):.3f}s (hung node's key), "
-          f"{max(t for c, _, t in results if c == other):.3f}s (other nodes' key)")
     # Hung node's key: per worker, counted in memory (11 of the 12 logins admitted, at most 40).
     assert [status for c, status, _ in results if c == client] == [401] * 11
-    assert 1 <= slow[client] <= timeouts_allowed(elapsed, workers=4) and slow[other] == 0
     # Other nodes' key: still one shared count in Redis, exactly 10 of 12 across both instances.
     assert [status for c, status, _ in results if c == other] == [401] * 9 + [429] * 2
     for node in cluster.nodes:
         wait_until(lambda n=node: n.client().cluster("info")["cluster_state"] == "ok", timeout=30,
                    what="cluster_state:ok after SIGCONT")
     assert statuses_logged(servers)[500] == 0
+    # Each call that reached the hung node logged one line: at most one per worker per backoff
+    # period (each cost one 0.25 s timeout at most); no call to another node failed.
+    failures = [r["message"].split(" (")[0] for server in servers for r in parse_log_lines(server.output())
+                if r.get("logger") == "app.middleware.cluster_storage"]
+    hung_name = f"127.0.0.1:{hung.port}"
+    print(f"cluster, node {hung.port} hung: {len(failures)} failed call(s) in {elapsed:.2f}s; longest request "
+          f"{max(t for c, _, t in results if c == client):.3f}s (hung node's key), "
+          f"{max(t for c, _, t in results if c == other):.3f}s (other nodes' key)")
+    assert set(failures) <= {f"rate-limit node {hung_name} failed", f"rate-limit node {hung_name} still failing"}
+    assert 1 <= len(failures) <= timeouts_allowed(elapsed, workers=4)
 
 
 @pytest.mark.slow

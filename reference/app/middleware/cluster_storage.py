@@ -61,6 +61,8 @@ class PerNodeFallbackClusterStorage(RedisClusterStorage):
             if not backoff:
                 log.warning("rate-limit node %s failed (%r): its keys count per process", node, error)
             backoff = min(2 * backoff, 32.0) or 1.0  # Flask-Limiter's re-check backoff
+            if backoff > 1:  # one line per retry: each cost one timeout at most
+                log.warning("rate-limit node %s still failing (%r): next try in %gs", node, error, backoff)
             self.down[node] = (time.monotonic() + backoff, backoff)
             return getattr(self.memory, name)(key, *args)
         if self.down.pop(node, None):
