@@ -13,7 +13,7 @@ from .pipeline import build_model
 from .report import FORMATS, formatter, summarize
 from .rules import all_rules, run_rules
 from .suppressions import apply as apply_suppressions
-from .suppressions import codes_match
+from .suppressions import rule_filter, split_codes
 
 DOCS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs", "rules")
 
@@ -71,13 +71,6 @@ POSTs to the login path, 1 preflight after its 429 and up to N preflights to the
 ({per_host} + 2N + 1 per host). Findings: HDR001-004, CORS001-004, LOG001, LOG004, RATE002,
 RATE005, RATE006, APP002, located at the URL. Exit 2 when the URL does not answer (refused,
 timeout, reset, not HTTP, TLS failure) or is not a valid http(s) URL."""
-
-
-def _codes(values) -> list[str]:
-    out = []
-    for v in values or []:
-        out.extend(c.strip().upper() for c in v.split(",") if c.strip())
-    return out
 
 
 def _terminal_width() -> int:
@@ -285,15 +278,10 @@ def scan(path: str, args, cli_select, cli_ignore):
             raise UsageError(f"{path}: file is not readable")
     cfg_path = args.config or discover_config(root)
     cfg = load_config_file(cfg_path) if cfg_path else Config()
-    select = cli_select or cfg.select
-    ignore = list(cfg.ignore) + list(cli_ignore)
-    known = all_rules()
-    for code in list(select) + list(ignore):
-        if not any(k.startswith(code) for k in known):
-            raise UsageError(f"unknown rule code or prefix {code!r} (see --list-rules)")
-
-    def enabled(code):
-        return (not select or codes_match(code, select)) and not codes_match(code, ignore)
+    try:
+        enabled = rule_filter(cfg, cli_select, cli_ignore, all_rules())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
     # The scan builds and keeps many AST nodes, so the cyclic garbage collector would rescan a growing
     # heap again and again (5-10% of the time on a large tree) for no garbage: it is paused meanwhile.
@@ -346,7 +334,7 @@ def main(argv=None) -> int:
             from .runtime import run_app
 
             return run_app(args)
-        cli_select, cli_ignore = _codes(args.select), _codes(args.ignore)
+        cli_select, cli_ignore = split_codes(args.select), split_codes(args.ignore)
         all_findings, shown, notes, nfiles = [], [], [], 0
         paths = args.paths or ["."]
         for path in paths:

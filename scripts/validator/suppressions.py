@@ -23,6 +23,30 @@ def codes_match(code: str, selectors) -> bool:
     return any(code == s or code.startswith(s) for s in selectors if s)
 
 
+def split_codes(values) -> list[str]:
+    """--select/--ignore values (repeatable, comma-separated) as upper-case codes or prefixes."""
+    out = []
+    for v in values or []:
+        out.extend(c.strip().upper() for c in v.split(",") if c.strip())
+    return out
+
+
+def rule_filter(cfg, cli_select, cli_ignore, known):
+    """Which rules report, for every mode: --select replaces the config file's select, --ignore adds
+    to its ignore. A code or prefix that names no rule in ``known`` raises ValueError (the callers'
+    usage error)."""
+    select = list(cli_select) or cfg.select
+    ignore = list(cfg.ignore) + list(cli_ignore)
+    for code in list(select) + ignore:
+        if not any(k.startswith(code) for k in known):
+            raise ValueError(f"unknown rule code or prefix {code!r} (see --list-rules)")
+
+    def enabled(code: str) -> bool:
+        return (not select or codes_match(code, select)) and not codes_match(code, ignore)
+
+    return enabled
+
+
 def line_suppresses(line: str, code: str) -> bool:
     if "#" not in line:  # most flagged lines carry no comment: spare compiling the two patterns
         return False

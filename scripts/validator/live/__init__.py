@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from ..config import Config, UsageError, discover_config, load_config_file
 from ..findings import Finding, at_or_above
 from ..report import formatter, summarize
-from ..suppressions import codes_match
+from ..suppressions import rule_filter, split_codes
 from .http import Client, LiveError, check_url, host_key
 from .probes import PROBE_SET_SIZE, LiveProbe
 
@@ -27,13 +27,6 @@ def max_requests_per_host(burst: int = 0) -> int:
     """The documented ceiling: the probe set plus redirect hops; --burst N adds N POSTs, 1 preflight after
     the 429 and N preflights to the API path."""
     return PROBE_SET_SIZE + REDIRECT_ALLOWANCE + (2 * burst + 1 if burst else 0)
-
-
-def _codes(values) -> list:
-    out = []
-    for v in values or []:
-        out.extend(c.strip().upper() for c in v.split(",") if c.strip())
-    return out
 
 
 def parse_paths(values, configured: dict) -> dict:
@@ -80,11 +73,10 @@ def run_live(args) -> int:
     from .rules import CHECKS
 
     cfg, paths, origin = _options(args)
-    select = _codes(args.select) or cfg.select
-    ignore = list(cfg.ignore) + _codes(args.ignore)
-    for code in list(select) + list(ignore):
-        if not any(k.startswith(code) for k in rules):
-            raise UsageError(f"unknown rule code or prefix {code!r} (see --list-rules)")
+    try:
+        enabled = rule_filter(cfg, split_codes(args.select), split_codes(args.ignore), rules)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     urls = []
     for url in args.url:
         try:
@@ -109,7 +101,7 @@ def run_live(args) -> int:
         audited.append(url)
         for check in CHECKS:
             for code, message in check(probe):
-                if (not select or codes_match(code, select)) and not codes_match(code, ignore):
+                if enabled(code):
                     r = rules[code]
                     findings.append(Finding(code, r.severity, url, 1, 1, message, r.fix))
         notes.extend(f"{url}: {n}" for n in probe.notes)

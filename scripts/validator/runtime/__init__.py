@@ -13,14 +13,7 @@ import sys
 from ..config import Config, UsageError, discover_config, load_config_file
 from ..findings import Finding, at_or_above
 from ..report import formatter, summarize
-from ..suppressions import codes_match
-
-
-def _codes(values) -> list[str]:
-    out = []
-    for v in values or []:
-        out.extend(c.strip().upper() for c in v.split(",") if c.strip())
-    return out
+from ..suppressions import rule_filter, split_codes
 
 
 def _artifact(module, root: str, relative_to: str) -> str:
@@ -44,11 +37,10 @@ def run_app(args) -> int:
         raise UsageError(f"{root}: no such directory")
     cfg_path = args.config or discover_config(root)
     cfg = load_config_file(cfg_path) if cfg_path else Config()
-    select = _codes(args.select) or cfg.select
-    ignore = list(cfg.ignore) + _codes(args.ignore)
-    for code in list(select) + list(ignore):
-        if not any(k.startswith(code) for k in rules):
-            raise UsageError(f"unknown rule code or prefix {code!r} (see --list-rules)")
+    try:
+        enabled = rule_filter(cfg, split_codes(args.select), split_codes(args.ignore), rules)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
     from .loader import AppLoadError, load_app
 
@@ -67,9 +59,6 @@ def run_app(args) -> int:
     with Capture() as capture:
         probe = Probe(app, cfg, capture)
         probe.run_all()
-
-    def enabled(code):
-        return (not select or codes_match(code, select)) and not codes_match(code, ignore)
 
     path_json = _artifact(module, root, root)
     path_cwd = _artifact(module, root, ".")
