@@ -25,11 +25,10 @@ import secrets
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from ..wire import FOREIGN_ORIGIN, PROBE_EMAIL
 from .http import BudgetSpent, LiveError
 
 PROBE_SET_SIZE = 15
-FOREIGN_ORIGIN = "https://evil.example"
-PROBE_EMAIL = "probe@invalid.example"
 # Hostile client request IDs. http.client refuses a bare CR/LF in a header value (it would split the
 # request), so the line break is sent as obs-fold (CRLF + space), the one form HTTP/1.1 ever allowed.
 HOSTILE_IDS = {

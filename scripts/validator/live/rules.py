@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from ..rules.headers import RECOMMENDED
+from ..wire import FOREIGN_ORIGIN, exposed_headers, unreadable_429
 
-FOREIGN = ("https://evil.example", "null")
+FOREIGN = (FOREIGN_ORIGIN, "null")
 HEADER_KINDS = ("base", "api", "html", "404", "405")
 # Servers whose banner the HDR003 contract wants gone (gunicorn, Werkzeug, uWSGI, ... send one).
 APP_SERVERS = re.compile(
@@ -42,11 +43,6 @@ def _distinct(exchanges):
 def _grants(x) -> bool:
     """The response lets the Origin it was sent with read it (a proxy may add a second value)."""
     return any(v.strip() in ("*", x.origin) for v in x.resp.all("Access-Control-Allow-Origin"))
-
-
-def _exposed(resp) -> set:
-    """Access-Control-Expose-Headers, lower-cased: what cross-origin JavaScript may read."""
-    return {h.strip().lower() for h in (resp.header("Access-Control-Expose-Headers") or "").split(",")}
 
 
 def security_headers(probe):
@@ -143,7 +139,7 @@ def rate_headers_exposed(probe):
     for x in probe.exchanges:
         if not x.origin or not _grants(x) or x.resp.method == "OPTIONS" or x.kind == "burst":
             continue
-        exposed = _exposed(x.resp)
+        exposed = exposed_headers(x.resp.header("Access-Control-Expose-Headers"))
         hidden = sorted({k for k, _ in x.resp.headers if RATE_HEADERS.match(k) and k.lower() not in exposed})
         if hidden and "*" not in exposed:
             yield "RATE006", f"{x.resp.label()} for {x.origin}: {', '.join(hidden)} not exposed to its JavaScript"
@@ -195,23 +191,20 @@ def burst_answer(probe):
         yield "RATE002", f"POST {burst[0].resp.path}: no 429 in {len(burst)} attempts (--burst {probe.burst}): {seen}"
         return
     x = limited[0]
-    problems = []
     if "json" not in x.resp.media_type:
         probe.note(f"{x.resp.label()}: the 429's body is {x.resp.media_type or 'untyped'}, not JSON")
-    if x.resp.header("Retry-After") is None:
-        problems.append("no Retry-After")
     # CORS on the 429 only where the route has CORS (CORS003 keeps it off pages): an answer before the
     # 429, or a preflight, to the same path that granted the allowed origin.
     cors_route = any(
         _grants(y) for y in probe.exchanges
         if y.origin == x.origin and y.resp.path == x.resp.path and y.resp.status != 429 and y is not x
     )
-    if x.origin and cors_route:
-        exposed = _exposed(x.resp)
-        if not _grants(x):
-            problems.append(f"no Access-Control-Allow-Origin for {x.origin}, so the page sees a network error")
-        elif x.resp.header("Retry-After") is not None and not ({"retry-after", "*"} & exposed):
-            problems.append("Retry-After is not listed in Access-Control-Expose-Headers")
+    problems = unreadable_429(
+        x.resp.header("Retry-After"),
+        x.resp.all("Access-Control-Allow-Origin"),  # any value, as _grants reads it (a proxy may add one)
+        x.resp.header("Access-Control-Expose-Headers"),
+        x.origin if cors_route else None,
+    )
     if problems:
         where = f"POST {x.resp.path} 429 (attempt {len(burst)} of --burst {probe.burst})"
         yield "RATE006", f"{where}: " + "; ".join(problems)

@@ -13,11 +13,10 @@ import secrets
 from collections import Counter
 
 from ..rules.auth_routes import is_auth_route, is_signup_collection, limit_hint, recommended_limit
+from ..wire import FOREIGN_ORIGIN, PROBE_EMAIL, unreadable_429
 from .capture import Capture, completion_missing, short
 from .reports import header_names, report_5xx, report_headers, report_leaks, report_request_id_presence
 
-FOREIGN_ORIGIN = "https://evil.example"
-PROBE_EMAIL = "probe@invalid.example"
 MAX_AUTH_ATTEMPTS = 50
 MAX_5XX_IN_A_ROW = 3
 SAFE_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
@@ -376,16 +375,12 @@ class Probe:
         return bool(origin) and resp is not None and resp.headers.get("Access-Control-Allow-Origin") in (origin, "*")
 
     def _check_429(self, path, resp, origin) -> None:
-        problems = []
-        if "Retry-After" not in resp.headers:
-            problems.append("no Retry-After")
-        if origin:
-            if resp.headers.get("Access-Control-Allow-Origin") not in (origin, "*"):
-                problems.append(f"no Access-Control-Allow-Origin for {origin}, so the page sees a network error")
-            elif "Retry-After" in resp.headers:
-                exposed = {h.strip().lower() for h in resp.headers.get("Access-Control-Expose-Headers", "").split(",")}
-                if "retry-after" not in exposed and "*" not in exposed:
-                    problems.append("Retry-After is not listed in Access-Control-Expose-Headers")
+        problems = unreadable_429(
+            resp.headers.get("Retry-After"),
+            resp.headers.getlist("Access-Control-Allow-Origin")[:1],  # the first value, as browsers read it
+            resp.headers.get("Access-Control-Expose-Headers"),
+            origin,
+        )
         if problems:
             self.hit("RATE006", f"POST {path} 429: " + "; ".join(problems))
 
