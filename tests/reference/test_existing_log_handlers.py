@@ -75,6 +75,9 @@ logging.config.dictConfig({{"version": 1, "disable_existing_loggers": True, "roo
 app = create_app("testing")  # configure_request_logging runs inside, after the dictConfig
 {again}
 app.test_client().get("/api/health?token={secret}").close()
+# the middleware's own warnings (storage failures) must not be silenced either
+for name in ("app.middleware.rate_limiting", "app.middleware.cluster_storage"):
+    logging.getLogger(name).warning("still heard")
 """
 
 
@@ -87,5 +90,8 @@ def test_a_dictconfig_that_disables_existing_loggers_does_not_silence_the_reques
                           timeout=60, env={"PYTHONPATH": str(REFERENCE_DIR), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stderr.splitlines()]
-    assert [(r["logger"], r["path"], r["status"]) for r in records] == [("request", "/api/health", 200)], done.stderr
+    assert [(r["logger"], r["path"], r["status"]) for r in records[:1]] == [("request", "/api/health", 200)], done.stderr
+    assert [(r["logger"], r["message"]) for r in records[1:]] == [
+        ("app.middleware.rate_limiting", "still heard"), ("app.middleware.cluster_storage", "still heard")
+    ]
     assert SECRET not in done.stderr

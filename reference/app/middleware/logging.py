@@ -214,10 +214,12 @@ def configure_request_logging(app) -> None:
         app.wsgi_app = RequestLogMiddleware(app.wsgi_app)
     request_logger.setLevel(logging.INFO)
     # logging.config.dictConfig disables every logger that already exists unless it is given
-    # disable_existing_loggers=False, and these exist from import: re-enable our own, or an app's
-    # dictConfig run first would silence the request log without a trace.
-    for name in (REQUEST_LOGGER_NAME, __package__ + ".rate_limiting"):
-        logging.getLogger(name).disabled = False
+    # disable_existing_loggers=False, and ours exist from import: re-enable the request log and
+    # every logger of this package (storage failures), or an app's dictConfig run first would
+    # silence them without a trace.
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and (name == REQUEST_LOGGER_NAME or name.startswith(__package__ + ".")):
+            logger.disabled = False
 
     # Records from every logger reach the root's handlers. Console handlers the app already put
     # there (logging.basicConfig, root.addHandler(StreamHandler())) are kept and switched to JSON
