@@ -57,6 +57,8 @@ STORAGE_FORMS = (
     "redis+sentinel://[:password@]host:port[,host:port...]/service_name",
     "redis+cluster://[:password@]host:port[,host:port...]",
 )
+_STORAGE_SCHEMES = tuple(form.partition("://")[0] for form in STORAGE_FORMS)
+_MULTI_HOST = ("redis+sentinel", "redis+cluster")  # several hosts, credentials passed as options
 # Redis Cluster and hash slots: with the moving window (and the fixed window) one limit for one
 # client is ONE key, "LIMITS:LIMITER/<prefix>/<client>/<endpoint>/<amount>/<n>/<unit>", so it can
 # live in any slot and needs no hash tag (tests/reference/test_redis_topologies.py finds each key
@@ -69,7 +71,7 @@ def storage_options(uri: str) -> dict:
     """RATELIMIT_STORAGE_OPTIONS for ``uri``: the same 0.25 s bound on every topology."""
     options = dict(Config.RATELIMIT_STORAGE_OPTIONS)
     scheme = uri.partition("://")[0]
-    if scheme in ("redis+sentinel", "redis+cluster"):
+    if scheme in _MULTI_HOST:
         # limits hands these schemes the URI's user and password without percent-decoding them
         # (redis:// URIs are decoded by redis-py); pass them decoded, so both forms behave alike.
         parts = urlsplit(uri)
@@ -81,7 +83,7 @@ def storage_options(uri: str) -> dict:
         # The options above reach the primary's connections. The sentinels' own connections get
         # only sentinel_kwargs, and limits always passes one (so redis-py does not copy the
         # socket_* options over): without this line they keep redis-py's 5 s default.
-        options["sentinel_kwargs"] = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+        options["sentinel_kwargs"] = {k: options[k] for k in ("socket_timeout", "socket_connect_timeout")}
     # redis+cluster: ``retry`` is RedisCluster's own argument there (no command retries, so no
     # topology-refresh loop while a node is down); the socket_* options reach every node. The
     # scheme is served by middleware/cluster_storage.py (registered when rate_limiting.py is
@@ -153,13 +155,14 @@ class ProductionConfig(Config):
 
 def _storage_problem(uri: str) -> str | None:
     scheme = uri.partition("://")[0]
-    if scheme not in ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"):
+    if scheme not in _STORAGE_SCHEMES:
         return "must be a shared Redis storage"
-    if scheme in ("redis+sentinel", "redis+cluster"):
-        hosts = urlsplit(uri).netloc.rpartition("@")[2].split(",")
+    if scheme in _MULTI_HOST:
+        parts = urlsplit(uri)
+        hosts = parts.netloc.rpartition("@")[2].split(",")
         if not all(re.fullmatch(r"(\[[0-9A-Fa-f:]+\]|[^:/\[\]]+):[0-9]{1,5}", host.strip()) for host in hosts):
             return "must list host:port for every sentinel or cluster node"
-        path = urlsplit(uri).path.strip("/")
+        path = parts.path.strip("/")
         if scheme == "redis+sentinel" and not path:
             return "must end with the Sentinel service name (/mymaster)"
         if scheme == "redis+cluster" and path:
