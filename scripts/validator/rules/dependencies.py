@@ -99,7 +99,7 @@ def vulnerable_pin(project):
             continue
         fixed, ids = advisory
         if allows_only_vulnerable(req.spec, fixed, req.kind):
-            fixed_s = ".".join(map(str, fixed))
+            fixed_s = _v(fixed)
             yield hit(
                 (req.path, req.line, 1),
                 f"{req.name} {req.spec.strip()} excludes {fixed_s}, the first release fixing {ids}",
